@@ -1,0 +1,187 @@
+/**
+ * Lists of messages (SPOE.txt §3.2.6): the payload of NOTIFY frames. Each
+ * message is `<name><nb-args:1 byte><args>`, each argument `<name><typed-data>`.
+ *
+ * @module
+ */
+
+import type { ByteWriter } from "./byte_writer.ts";
+import { MalformedFrameError } from "./errors.ts";
+import { NamedValue } from "./kv_list.ts";
+import { readString, readTypedValue, writeTypedValue } from "./typed_data.ts";
+import type { SpopValue, TypedValue } from "./typed_value.ts";
+
+/**
+ * One SPOE message with its arguments, in the order HAProxy declared them.
+ * Arguments are reached by name, by position, or by iteration.
+ *
+ * @example
+ * ```ts
+ * import { DataType, Message, NamedValue } from "@spoa/agent";
+ * const message = new Message("check", [new NamedValue("ip", DataType.String, "192.0.2.7")]);
+ * console.log(message.get("ip"), message.at(0)?.name, [...message].length); // 192.0.2.7 ip 1
+ * ```
+ */
+export class Message {
+  /** The message name, as in `spoe-message NAME`. */
+  readonly name: string;
+  /** The arguments in order. Nameless arguments have the name `""`. */
+  readonly args: readonly NamedValue[];
+
+  /**
+   * Creates a message.
+   *
+   * @param name The message name.
+   * @param args The arguments in order.
+   */
+  constructor(name: string, args: readonly NamedValue[]) {
+    this.name = name;
+    this.args = args;
+  }
+
+  /** The number of arguments. */
+  get size(): number {
+    return this.args.length;
+  }
+
+  /**
+   * Returns the value of the first argument with this name.
+   *
+   * @param name The argument name.
+   * @returns Its value (`null` for a sample HAProxy could not fetch), or `undefined` if absent.
+   */
+  get(name: string): SpopValue | undefined {
+    const args = this.args;
+    for (let i = 0; i < args.length; i++) if (args[i].name === name) return args[i].value;
+    return undefined;
+  }
+
+  /**
+   * Returns the first argument with this name, with its type.
+   *
+   * @param name The argument name.
+   * @returns The argument, or `undefined` if absent.
+   */
+  arg(name: string): NamedValue | undefined {
+    const args = this.args;
+    for (let i = 0; i < args.length; i++) if (args[i].name === name) return args[i];
+    return undefined;
+  }
+
+  /**
+   * Tells whether an argument with this name is present.
+   *
+   * @param name The argument name.
+   * @returns `true` if present.
+   */
+  has(name: string): boolean {
+    return this.arg(name) !== undefined;
+  }
+
+  /**
+   * Returns the argument at a position (negative counts from the end).
+   *
+   * @param index The position.
+   * @returns The argument, or `undefined` past the end.
+   */
+  at(index: number): NamedValue | undefined {
+    return this.args.at(index);
+  }
+
+  /**
+   * Returns the arguments as a plain object of name → value (for logging).
+   * Nameless arguments and repeated names keep only the first value.
+   *
+   * @returns The arguments by name.
+   */
+  toObject(): Record<string, SpopValue> {
+    const out: Record<string, SpopValue> = {};
+    for (const arg of this.args) if (!(arg.name in out)) out[arg.name] = arg.value;
+    return out;
+  }
+
+  /** Iterates over the arguments in order. */
+  [Symbol.iterator](): Iterator<NamedValue> {
+    return this.args[Symbol.iterator]();
+  }
+}
+
+/**
+ * Decodes a list of messages.
+ *
+ * @param bytes The frame (or any buffer holding the list).
+ * @param start Where the list starts.
+ * @param end Where the list ends.
+ * @returns The messages in order.
+ * @throws {MalformedFrameError} If a message is cut short, or NB-ARGS promises more
+ *   arguments than are present.
+ *
+ * @example
+ * ```ts
+ * import { decodeMessages } from "@spoa/agent/codec";
+ * const bytes = new Uint8Array([1, 109, 1, 1, 97, 0x11]); // message "m", arg a=true
+ * console.log(decodeMessages(bytes)[0].get("a")); // true
+ * ```
+ */
+export function decodeMessages(
+  bytes: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+): Message[] {
+  const cursor = { pos: start };
+  const messages: Message[] = [];
+  while (cursor.pos < end) {
+    const name = readString(bytes, cursor, end, "message name");
+    if (cursor.pos >= end) {
+      throw new MalformedFrameError(`Cannot decode message "${name}": NB-ARGS missing`, cursor.pos);
+    }
+    const count = bytes[cursor.pos++];
+    const args = new Array<NamedValue>(count);
+    for (let i = 0; i < count; i++) {
+      if (cursor.pos >= end) {
+        throw new MalformedFrameError(
+          `Cannot decode message "${name}": NB-ARGS is ${count} but only ${i} arguments are present`,
+          cursor.pos,
+        );
+      }
+      const argName = readString(bytes, cursor, end, "argument name");
+      const value = readTypedValue(bytes, cursor, end);
+      args[i] = new NamedValue(argName, value.type, value.value);
+    }
+    messages.push(new Message(name, args));
+  }
+  return messages;
+}
+
+/** A message to encode: a name and its arguments (each a name and a typed value). */
+export interface MessageInit {
+  /** The message name. */
+  readonly name: string;
+  /** The arguments in order; use `""` as the name of a nameless argument. */
+  readonly args: Iterable<{ readonly name: string } & TypedValue>;
+}
+
+/**
+ * Appends a list of messages.
+ *
+ * @param writer The destination.
+ * @param messages The messages.
+ * @throws {RangeError} If a message has more than 255 arguments.
+ */
+export function writeMessages(writer: ByteWriter, messages: Iterable<MessageInit>): void {
+  for (const message of messages) {
+    writer.string(message.name);
+    const countAt = writer.length;
+    writer.u8(0);
+    let count = 0;
+    for (const arg of message.args) {
+      writer.string(arg.name);
+      writeTypedValue(writer, arg);
+      count++;
+    }
+    if (count > 255) {
+      throw new RangeError(`Cannot encode message "${message.name}": ${count} arguments (max 255)`);
+    }
+    writer.view()[countAt] = count;
+  }
+}
