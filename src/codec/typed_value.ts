@@ -161,6 +161,30 @@ const NULL_VALUE = new TypedValue(DataType.Null, null);
 const TRUE_VALUE = new TypedValue(DataType.Boolean, true);
 const FALSE_VALUE = new TypedValue(DataType.Boolean, false);
 
+/** The constructors of {@linkcode Value}, one per SPOP type. */
+export interface ValueConstructors {
+  /** A NULL value; as the value of a set-var, HAProxy removes the variable. */
+  null(): TypedValue;
+  /** A BOOL value. */
+  bool(value: boolean): TypedValue;
+  /** An INT32 value, −2^31 to 2^31 − 1. */
+  int32(value: number | bigint): TypedValue;
+  /** A UINT32 value, 0 to 2^32 − 1. */
+  uint32(value: number | bigint): TypedValue;
+  /** An INT64 value, −2^63 to 2^63 − 1. */
+  int64(value: number | bigint): TypedValue;
+  /** A UINT64 value, 0 to 2^64 − 1. */
+  uint64(value: number | bigint): TypedValue;
+  /** An IPV4 value from text, 4 bytes, or an address. */
+  ipv4(address: string | Uint8Array | Ipv4Address): TypedValue;
+  /** An IPV6 value from text, 16 bytes, or an address. */
+  ipv6(address: string | Uint8Array | Ipv6Address): TypedValue;
+  /** A STRING value. */
+  string(value: string): TypedValue;
+  /** A BINARY value. */
+  binary(value: Uint8Array): TypedValue;
+}
+
 /**
  * Constructors for every SPOP type, with range checks. Integers are stored
  * as `number` when exact and as `bigint` otherwise.
@@ -180,7 +204,7 @@ const FALSE_VALUE = new TypedValue(DataType.Boolean, false);
  * console.log(values.length); // 10
  * ```
  */
-export const Value = {
+export const Value: ValueConstructors = {
   /**
    * A NULL value. As the value of a set-var, HAProxy removes the variable.
    *
@@ -282,7 +306,7 @@ export const Value = {
     }
     return new TypedValue(DataType.Binary, value);
   },
-} as const;
+};
 
 /**
  * Gives a plain JavaScript value its SPOP type:

@@ -223,7 +223,7 @@ export function decodeVarint(bytes: Uint8Array, offset = 0): [number | bigint, n
  */
 export function toSigned64(raw: number | bigint): number | bigint {
   if (typeof raw === "number") return raw;
-  if (raw < 0x8000_0000_0000_0000n) return raw;
+  if (raw < 0x8000_0000_0000_0000n) return raw <= 9007199254740991n ? Number(raw) : raw;
   const signed = raw - 0x1_0000_0000_0000_0000n;
   return signed >= -9007199254740991n ? Number(signed) : signed;
 }
@@ -246,7 +246,7 @@ export function toUnsigned64(value: number | bigint): number | bigint {
   if (typeof value === "number") {
     if (value >= 0) {
       if (Number.isSafeInteger(value)) return value;
-      if (!Number.isInteger(value) || value > 18446744073709551615) {
+      if (!Number.isInteger(value) || value >= 2 ** 64) {
         throw new RangeError(`Cannot encode integer: ${value} is not an exact 64-bit integer`);
       }
       return BigInt(value);
