@@ -30,6 +30,7 @@ export type {
   NotifyHandler,
 } from "./src/engine/context.ts";
 export { NotifyContext } from "./src/engine/context.ts";
+export { type ConnectionOwner, SpopConnection } from "./src/engine/connection.ts";
 export { type HelloResult, negotiateHello, SPOP_VERSION } from "./src/engine/hello.ts";
 export { defaultLogger, type Logger, silentLogger } from "./src/engine/logger.ts";
 export type { AgentOptions, ResolvedOptions } from "./src/engine/options.ts";
