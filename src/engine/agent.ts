@@ -11,6 +11,9 @@ import { type AgentOptions, type ResolvedOptions, resolveOptions } from "./optio
 import type { Transport, TransportSink } from "./transport.ts";
 import type { AgentServer, ListenOptions } from "../adapters/types.ts";
 
+/** How long `drain()` waits, after the shutdown timeout, for sockets whose writes are stuck. */
+const TERMINATE_GRACE_MS = 1000;
+
 /**
  * An SPOA agent. Register a handler per SPOE message name, then listen.
  *
@@ -131,7 +134,16 @@ export class Agent implements ConnectionOwner {
     });
     await Promise.race([idle, deadline]);
     clearTimeout(timer);
-    await idle;
+    // A peer that stopped reading keeps its last writes pending: drop it after a grace period.
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(() => {
+        for (const connection of [...this.#connections]) connection.terminate();
+        resolve();
+      }, TERMINATE_GRACE_MS);
+    });
+    await Promise.race([idle, grace]);
+    clearTimeout(graceTimer);
   }
 
   /**

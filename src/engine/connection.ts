@@ -199,6 +199,17 @@ export class SpopConnection implements TransportSink {
     this.#disconnect(Status.Normal, "agent shutting down");
   }
 
+  /**
+   * Drops the connection at once, without waiting for pending writes (a peer
+   * that stopped reading). The transport closes the socket.
+   */
+  terminate(): void {
+    if (this.#state === State.Closed) return;
+    this.#state = State.Closing;
+    this.#transport.close();
+    this.closed();
+  }
+
   #checkDrained(): void {
     this.#drainTimer = undefined;
     if (!this.#draining || this.#state >= State.Closing) return;

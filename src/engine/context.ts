@@ -132,6 +132,9 @@ export class NotifyContext {
    * @param reason Why.
    */
   abort(reason: unknown): void {
-    this.#controller?.abort(reason);
+    // Create the controller if the handler has not read the signal yet, so a handler that
+    // first looks at it after the deadline still sees it aborted.
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
   }
 }

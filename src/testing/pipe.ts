@@ -65,8 +65,10 @@ export class MemoryPipe {
       },
       resume: () => {
         this.agentPaused = false;
-        const held = this.#held.splice(0);
-        for (const bytes of held) this.#sink?.receive(bytes);
+        // Like a socket, stop delivering as soon as the agent pauses again.
+        while (!this.agentPaused && this.#held.length > 0) {
+          this.#sink?.receive(this.#held.shift()!);
+        }
       },
     };
   }
