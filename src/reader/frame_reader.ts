@@ -67,7 +67,9 @@ export class FrameReader {
 
   /** The number of bytes pushed and not yet handed out as frames. */
   get bufferedBytes(): number {
-    return this.#buffered + this.#lengthFill + this.#partialFill;
+    // A frame being assembled also holds its 4 length bytes, already consumed from the chunks.
+    const partial = this.#partial === undefined ? 0 : 4 + this.#partialFill;
+    return this.#buffered + this.#lengthFill + partial;
   }
 
   /**
