@@ -20,23 +20,26 @@ export function serverHandle(
   address: ServerAddress,
   stopAccepting: () => void | Promise<void>,
 ): AgentServer {
-  let finished: Promise<void> | undefined;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let closing = false;
+  // One promise for finished, close() and asyncDispose, settled once whatever happens.
   const close = (): Promise<void> => {
-    finished ??= (async () => {
-      await stopAccepting();
+    if (closing) return finished;
+    closing = true;
+    const logger = agent.options.logger;
+    (async () => {
+      try {
+        await stopAccepting();
+      } catch (error) {
+        logger.error("SPOA: could not stop listening", error);
+      }
       await agent.drain();
-      agent.options.logger.info("SPOA: server closed");
-    })();
+      logger.info("SPOA: server closed");
+    })().catch((error) => logger.error("SPOA: close failed", error)).finally(resolveFinished);
     return finished;
   };
-  let resolveFinished!: () => void;
-  const finishedPromise = new Promise<void>((resolve) => resolveFinished = resolve);
-  return {
-    address,
-    finished: finishedPromise,
-    close: () => close().then(resolveFinished),
-    [Symbol.asyncDispose]: () => close().then(resolveFinished),
-  };
+  return { address, finished, close, [Symbol.asyncDispose]: close };
 }
 
 /**

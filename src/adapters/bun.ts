@@ -8,14 +8,16 @@
 
 import type { Agent } from "../engine/agent.ts";
 import type { Transport, TransportSink } from "../engine/transport.ts";
-import { serverHandle, tcpTarget } from "./_server.ts";
+import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 interface BunSocket {
   data: Connection | undefined;
-  remoteAddress: string;
+  remoteAddress: string | undefined;
+  remotePort?: number;
   write(bytes: Uint8Array): number;
   end(): void;
+  terminate?(): void;
   pause?(): void;
   resume?(): void;
   setNoDelay?(noDelay: boolean): boolean;
@@ -33,11 +35,21 @@ interface BunRuntime {
 
 interface Connection {
   sink: TransportSink;
+  /** Bytes the socket has not taken yet, in order. */
   pending: Uint8Array[];
+  /** Settles the promise write() returned, once `pending` is out (or the socket closed). */
   drained: (() => void) | undefined;
+  waiting: Promise<void> | undefined;
   error: unknown;
   closing: boolean;
+  closeTimer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/**
+ * How long close() waits for queued bytes to go out and the socket to close
+ * before it drops it (a peer that stopped reading), as the Node adapter does.
+ */
+const CLOSE_GRACE_MS = 2000;
 
 function bunRuntime(): BunRuntime {
   const bun = (globalThis as { Bun?: BunRuntime }).Bun;
@@ -61,6 +73,13 @@ function flush(socket: BunSocket, connection: Connection): boolean {
   return true;
 }
 
+function settleWrites(connection: Connection): void {
+  const resolve = connection.drained;
+  connection.drained = undefined;
+  connection.waiting = undefined;
+  resolve?.();
+}
+
 function open(agent: Agent, socket: BunSocket): void {
   socket.setNoDelay?.(true);
   const connection = {
@@ -68,18 +87,28 @@ function open(agent: Agent, socket: BunSocket): void {
     drained: undefined,
     error: undefined,
     closing: false,
+    closeTimer: undefined,
   } as unknown as Connection;
   const transport: Transport = {
-    remoteAddress: socket.remoteAddress,
+    // As the other adapters: host:port, or "unix" (Bun gives no address for Unix peers).
+    remoteAddress: formatPeer(socket.remoteAddress, socket.remotePort),
     write(bytes) {
       connection.pending.push(bytes);
       if (connection.pending.length === 1 && flush(socket, connection)) return undefined;
-      return new Promise<void>((resolve) => connection.drained = resolve);
+      // Every write made before the drain shares one promise.
+      connection.waiting ??= new Promise<void>((resolve) => connection.drained = resolve);
+      return connection.waiting;
     },
     close() {
       if (connection.closing) return;
       connection.closing = true;
       if (connection.pending.length === 0) socket.end();
+      const timer = setTimeout(() => {
+        if (socket.terminate) socket.terminate();
+        else socket.end();
+      }, CLOSE_GRACE_MS);
+      (timer as unknown as { unref?(): void }).unref?.();
+      connection.closeTimer = timer;
     },
     pause: () => socket.pause?.(),
     resume: () => socket.resume?.(),
@@ -99,6 +128,7 @@ function open(agent: Agent, socket: BunSocket): void {
  * @param agent The agent.
  * @param options Where to listen.
  * @returns The running server.
+ * @throws {Error} (as a rejection) If the address cannot be bound.
  *
  * @example
  * ```ts ignore
@@ -108,6 +138,15 @@ function open(agent: Agent, socket: BunSocket): void {
  * ```
  */
 export function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
+  try {
+    return Promise.resolve(listenNow(agent, options));
+  } catch (error) {
+    // Bun.listen throws at once (EADDRINUSE...): report it as the rejection the type promises.
+    return Promise.reject(error);
+  }
+}
+
+function listenNow(agent: Agent, options: ListenOptions): AgentServer {
   const bun = bunRuntime();
   const handlers = {
     open: (socket: BunSocket) => open(agent, socket),
@@ -119,9 +158,7 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
     drain: (socket: BunSocket) => {
       const connection = socket.data;
       if (connection === undefined || !flush(socket, connection)) return;
-      const resolve = connection.drained;
-      connection.drained = undefined;
-      resolve?.();
+      settleWrites(connection);
       if (connection.closing) socket.end();
     },
     error: (socket: BunSocket, error: unknown) => {
@@ -131,9 +168,9 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
       const connection = socket.data;
       if (connection === undefined) return;
       socket.data = undefined;
-      const resolve = connection.drained;
-      connection.drained = undefined;
-      resolve?.();
+      clearTimeout(connection.closeTimer);
+      connection.pending = [];
+      settleWrites(connection);
       connection.sink.closed(error ?? connection.error);
     },
   };
@@ -168,5 +205,5 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
     };
   }
   agent.options.logger.info("SPOA: listening", address);
-  return Promise.resolve(serverHandle(agent, address, () => listener.stop(false)));
+  return serverHandle(agent, address, () => listener.stop(false));
 }

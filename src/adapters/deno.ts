@@ -1,7 +1,8 @@
 /**
- * The Deno adapter: `Deno.listen` (TCP, Unix) and `Deno.listenTls` feeding the
- * engine. Reads go into a shared slab handed out in slices, so a chunk is
- * never copied and never overwritten while frames still point into it.
+ * The Deno adapter: `Deno.listen` (TCP, Unix) feeding the engine; TLS and
+ * `reusePort` through Deno's `node:tls`/`node:net` (see {@linkcode listen}).
+ * Reads go into a shared slab handed out in slices, so a chunk is never copied
+ * and never overwritten while frames still point into it.
  *
  * @module
  */
@@ -15,6 +16,12 @@ import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 const SLAB_SIZE = 256 * 1024;
 const READ_MINIMUM = 32 * 1024;
 
+/**
+ * How long close() waits for queued bytes to go out before it closes anyway
+ * (a peer that stopped reading), as the Node adapter does.
+ */
+const CLOSE_GRACE_MS = 2000;
+
 function peerOf(conn: Deno.Conn): string {
   const remote = conn.remoteAddr;
   return remote.transport === "tcp" ? formatPeer(remote.hostname, remote.port) : "unix";
@@ -25,26 +32,56 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
 function serve(agent: Agent, conn: Deno.Conn): void {
   if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay?.(true);
   let closed = false;
+  let connClosed = false;
+  const closeConn = () => {
+    if (connClosed) return;
+    connClosed = true;
+    closeQuietly(conn);
+  };
   let paused: { promise: Promise<void>; resolve: () => void } | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  // Writes run one after another; `written` never rejects, so chaining on it and
+  // close() never leave a rejection unhandled (fatal in Deno). The first write
+  // error fails every later write.
+  let written: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  const resume = () => {
+    const current = paused;
+    paused = undefined;
+    current?.resolve();
+  };
   const transport: Transport = {
     remoteAddress: peerOf(conn),
     write(bytes) {
-      writing = writing.then(() => writeAll(conn, bytes));
-      return writing;
+      const result = written.then(() => {
+        if (writeError !== undefined) throw writeError;
+        return writeAll(conn, bytes);
+      });
+      written = result.catch((error) => {
+        writeError ??= error;
+      });
+      return result;
     },
     close() {
       if (closed) return;
       closed = true;
-      writing.finally(() => {
-        try {
-          conn.close();
-        } catch {
-          // Already closed by the peer.
-        }
+      // A paused read loop must wake up to see the close and report it.
+      resume();
+      const timer = setTimeout(closeConn, CLOSE_GRACE_MS);
+      Deno.unrefTimer(timer);
+      written.then(() => {
+        clearTimeout(timer);
+        closeConn();
       });
     },
     pause() {
@@ -53,15 +90,11 @@ function serve(agent: Agent, conn: Deno.Conn): void {
       const promise = new Promise<void>((r) => resolve = r);
       paused = { promise, resolve };
     },
-    resume() {
-      const current = paused;
-      paused = undefined;
-      current?.resolve();
-    },
+    resume,
   };
   const sink = agent.connect(transport);
   if (sink === undefined) {
-    conn.close();
+    closeConn();
     return;
   }
   (async () => {
@@ -70,7 +103,10 @@ function serve(agent: Agent, conn: Deno.Conn): void {
     let error: unknown;
     try {
       while (!closed) {
-        if (paused) await paused.promise;
+        if (paused) {
+          await paused.promise;
+          continue;
+        }
         if (SLAB_SIZE - used < READ_MINIMUM) {
           slab = new Uint8Array(SLAB_SIZE);
           used = 0;
@@ -84,24 +120,43 @@ function serve(agent: Agent, conn: Deno.Conn): void {
     } catch (cause) {
       if (!closed) error = cause;
     }
-    sink.closed(error);
     if (!closed) {
       closed = true;
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+      closeConn();
     }
+    sink.closed(error);
   })();
 }
 
+/** How long to wait before accepting again after a failed accept (EMFILE and the like). */
+const ACCEPT_RETRY_MS = 100;
+
+function bind(options: ListenOptions): { listener: Deno.Listener; address: ServerAddress } {
+  if (options.path !== undefined) {
+    try {
+      Deno.removeSync(options.path);
+    } catch {
+      // Nothing to replace.
+    }
+    const listener = Deno.listen({ transport: "unix", path: options.path });
+    return { listener, address: { transport: "unix", path: options.path } };
+  }
+  const listener = Deno.listen(tcpTarget(options));
+  const bound = listener.addr as Deno.NetAddr;
+  return { listener, address: { transport: "tcp", hostname: bound.hostname, port: bound.port } };
+}
+
 /**
- * Listens with `Deno.listen` (or `Deno.listenTls`) and serves `agent`.
+ * Listens with `Deno.listen` and serves `agent`. TLS and `reusePort` go through
+ * Deno's `node:tls` and `node:net` (the Node adapter) instead: a `Deno.TlsConn`
+ * cannot turn off Nagle's algorithm (ACKs written in quick succession then wait
+ * ~40 ms for the peer's delayed ACK), and `Deno.listen`'s `reusePort` needs
+ * `--unstable-net` (without it Deno exits the process).
  *
  * @param agent The agent.
  * @param options Where to listen.
  * @returns The running server.
+ * @throws {Error} (as a rejection) If the address cannot be bound.
  *
  * @example
  * ```ts ignore
@@ -111,30 +166,30 @@ function serve(agent: Agent, conn: Deno.Conn): void {
  * ```
  */
 export function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
-  let listener: Deno.Listener;
-  let address: ServerAddress;
-  if (options.path !== undefined) {
-    try {
-      Deno.removeSync(options.path);
-    } catch {
-      // Nothing to replace.
-    }
-    listener = Deno.listen({ transport: "unix", path: options.path });
-    address = { transport: "unix", path: options.path };
-  } else {
-    const { hostname, port } = tcpTarget(options);
-    listener = options.tls
-      ? Deno.listenTls({ hostname, port, cert: options.tls.cert, key: options.tls.key })
-      : Deno.listen({ hostname, port, reusePort: options.reusePort });
-    const bound = listener.addr as Deno.NetAddr;
-    address = { transport: "tcp", hostname: bound.hostname, port: bound.port };
+  if (options.path === undefined && (options.tls || options.reusePort)) {
+    return import("./node.ts").then((node) => node.listen(agent, options));
   }
+  let bound: { listener: Deno.Listener; address: ServerAddress };
+  try {
+    bound = bind(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const { listener, address } = bound;
   let accepting = true;
   const accepted = (async () => {
-    try {
-      for await (const conn of listener) serve(agent, conn);
-    } catch (error) {
-      if (accepting) agent.options.logger.error("SPOA: accept failed", error);
+    while (accepting) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (!accepting || error instanceof Deno.errors.BadResource) return;
+        // One failed accept (out of file descriptors...) must not stop the server for good.
+        agent.options.logger.error("SPOA: accept failed", error);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
+      serve(agent, conn);
     }
   })();
   agent.options.logger.info("SPOA: listening", address);

@@ -75,17 +75,22 @@ export async function listen(agent: Agent, options: ListenOptions = {}): Promise
   const server = options.tls
     ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
     : net.createServer(onConnection);
-  server.on("error", (error) => agent.options.logger.error("SPOA: server error", error));
   await new Promise<void>((resolve, reject) => {
+    const listening = () => {
+      server.off("error", reject);
+      resolve();
+    };
     server.once("error", reject);
     if (options.path !== undefined) {
       rmSync(options.path, { force: true });
-      server.listen({ path: options.path }, resolve);
+      server.listen({ path: options.path }, listening);
     } else {
       const { hostname, port } = tcpTarget(options);
-      server.listen({ host: hostname, port, reusePort: options.reusePort }, resolve);
+      server.listen({ host: hostname, port, reusePort: options.reusePort }, listening);
     }
   });
+  // Attached only now: a bind error is the rejection above, not also a log line.
+  server.on("error", (error) => agent.options.logger.error("SPOA: server error", error));
   const bound = server.address();
   const address: ServerAddress = typeof bound === "object" && bound !== null
     ? { transport: "tcp", hostname: bound.address, port: bound.port }

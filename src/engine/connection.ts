@@ -48,8 +48,22 @@ type State = typeof State[keyof typeof State];
 /** HAProxy limits the agent's DISCONNECT message to 255 bytes (legacy flt_spoe.c). */
 const MAX_DISCONNECT_MESSAGE = 255;
 
-/** How long a draining connection must see no NOTIFY before it says goodbye. */
+/**
+ * Draining: say goodbye once nothing is in flight and no NOTIFY came for this
+ * long. HAProxy 3.1+ stops choosing an agent whose listener is closed (its
+ * health check fails) and leaves its connections idle, so silence comes.
+ */
 const DRAIN_QUIET_MS = 250;
+
+/**
+ * HAProxy 2.6/3.0 keep sending on open connections to a server marked down, so
+ * with them the agent says goodbye, after the first quiet period, at the first
+ * moment nothing is in flight and no NOTIFY came for this long (enough for a
+ * NOTIFY already on the wire to be read). A NOTIFY HAProxy sends while the
+ * AGENT-DISCONNECT travels still fails (HAProxy reports 256): the protocol has
+ * no way to stop a legacy HAProxy from sending first.
+ */
+const DRAIN_SETTLE_MS = 5;
 
 interface Fragments {
   streamId: number;
@@ -103,6 +117,7 @@ export class SpopConnection implements TransportSink {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #sawTraffic = false;
   #draining = false;
+  #drainEager = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #sawNotify = false;
   #flush = () => this.#flushNow();
@@ -192,6 +207,12 @@ export class SpopConnection implements TransportSink {
    */
   shutdownNow(): void {
     if (this.#state >= State.Closing) return;
+    if (this.#inFlight > 0) {
+      this.#options.logger.warn(
+        `SPOA: shutdown timeout: answering ${this.#inFlight} NOTIFY(s) in flight on the ` +
+          `connection from ${this.remoteAddress} with the fallback actions, then closing it`,
+      );
+    }
     for (const context of [...this.#pending]) {
       context.abort(new SpopError(Status.Normal, "the agent is shutting down"));
       this.#complete(context, this.#options.fallbackActions);
@@ -213,12 +234,17 @@ export class SpopConnection implements TransportSink {
   #checkDrained(): void {
     this.#drainTimer = undefined;
     if (!this.#draining || this.#state >= State.Closing) return;
-    if (this.#inFlight === 0 && !this.#sawNotify) {
+    if (this.#inFlight === 0 && !this.#sawNotify && this.#reader.bufferedBytes === 0) {
       this.#disconnect(Status.Normal, "agent shutting down");
       return;
     }
+    this.#drainEager = this.hello?.offeredAsync === true;
     this.#sawNotify = false;
-    this.#drainTimer = setTimeout(() => this.#checkDrained(), DRAIN_QUIET_MS);
+    // Busy: #written() brings the next check forward as soon as nothing is in flight.
+    this.#drainTimer = setTimeout(
+      () => this.#checkDrained(),
+      this.#drainEager && this.#inFlight === 0 ? DRAIN_SETTLE_MS : DRAIN_QUIET_MS,
+    );
   }
 
   #pump(): void {
@@ -581,6 +607,11 @@ export class SpopConnection implements TransportSink {
   #written(acks: number): void {
     if (acks === 0) return;
     this.#inFlight -= acks;
+    if (this.#drainEager && this.#inFlight === 0) {
+      clearTimeout(this.#drainTimer);
+      this.#sawNotify = false;
+      this.#drainTimer = setTimeout(() => this.#checkDrained(), DRAIN_SETTLE_MS);
+    }
     if (this.#paused && this.#inFlight < this.#options.maxInFlight) {
       this.#paused = false;
       this.#transport.resume();

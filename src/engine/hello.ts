@@ -26,6 +26,11 @@ export interface HelloResult {
   capabilities: string[];
   /** Whether HAProxy offered pipelining (several NOTIFYs in flight). */
   pipelining: boolean;
+  /**
+   * Whether HAProxy offered `async`: only the legacy SPOE of HAProxy 2.6/3.0
+   * does (by default), 3.1+ never does. The agent does not use async.
+   */
+  offeredAsync: boolean;
   /** Whether fragmented NOTIFYs may arrive. */
   fragmentation: boolean;
   /** Whether this is a health check (answer, then close). */
@@ -111,7 +116,8 @@ export function negotiateHello(
   if (capabilitiesItem.type !== DataType.String) {
     throw new SpopError(Status.InvalidFrame, "HAPROXY-HELLO capabilities is not a string");
   }
-  const pipelining = splitList(capabilitiesItem.value as string).includes("pipelining");
+  const offeredCapabilities = splitList(capabilitiesItem.value as string);
+  const pipelining = offeredCapabilities.includes("pipelining");
   const capabilities: string[] = [];
   if (pipelining) capabilities.push("pipelining");
   if (fragmentation) capabilities.push("fragmentation");
@@ -123,6 +129,7 @@ export function negotiateHello(
     maxFrameSize: Math.min(Number(offeredSize), maxFrameSize),
     capabilities,
     pipelining,
+    offeredAsync: offeredCapabilities.includes("async"),
     fragmentation,
     healthcheck: healthcheck?.type === DataType.Boolean && healthcheck.value === true,
     engineId: engineId?.type === DataType.String ? engineId.value as string : undefined,

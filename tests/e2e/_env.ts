@@ -5,6 +5,10 @@
 //   SPOA_E2E_RUNTIMES=deno,bun,node     agent runtimes (default: all three)
 //   SPOA_E2E_ALLOW_SKIP=1               a missing binary skips its combination (loud warning)
 //                                       instead of failing it
+//   SPOA_E2E_HAPROXY_DIR=DIR            wrappers haproxy-X.Y in DIR (default .cache/haproxy/bin,
+//                                       written by scripts/install_haproxy.sh)
+//   SPOA_E2E_EXAMPLES_DIR=DIR           run echo.ts / ip_reputation.ts from DIR, not examples/
+//   SPOA_E2E_KEEP=1                     keep the rendered configs (temp dirs) after the run
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -36,9 +40,12 @@ function pick<T extends string>(name: string, all: readonly T[]): T[] {
 export const VERSIONS: Version[] = pick("SPOA_E2E_VERSIONS", ALL_VERSIONS);
 export const RUNTIMES: Runtime[] = pick("SPOA_E2E_RUNTIMES", ALL_RUNTIMES);
 export const ALLOW_SKIP = process.env.SPOA_E2E_ALLOW_SKIP === "1";
+export const EXAMPLES_DIR = resolve(process.env.SPOA_E2E_EXAMPLES_DIR || join(REPO, "examples"));
+
+const HAPROXY_DIR = resolve(process.env.SPOA_E2E_HAPROXY_DIR || join(REPO, ".cache/haproxy/bin"));
 
 export function haproxyBin(v: Version): string {
-  return join(REPO, ".cache/haproxy/bin", `haproxy-${v}`);
+  return join(HAPROXY_DIR, `haproxy-${v}`);
 }
 
 export function runtimeBin(r: Runtime): string {

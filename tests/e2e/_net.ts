@@ -119,25 +119,35 @@ export function request(o: HttpOptions): Promise<HttpResult> {
   });
 }
 
-/** Sends exactly `raw` (a whole request with `connection: close`) and returns the response. */
+/** Sends exactly `raw` (a whole HTTP/1.1 request) and reads one response with a Content-Length. */
 export function rawRequest(host: string, port: number, raw: Buffer, timeoutMs = 10_000) {
   return new Promise<HttpResult>((resolve, reject) => {
     const started = Date.now();
-    const chunks: Buffer[] = [];
+    let buf = Buffer.alloc(0);
     const sock = net.connect({ host, port }, () => sock.write(raw));
-    sock.setTimeout(
-      timeoutMs,
-      () => sock.destroy(new Error(`raw HTTP timeout after ${timeoutMs} ms`)),
-    );
-    sock.on("data", (c: Buffer) => chunks.push(c));
-    sock.on("error", reject);
-    sock.on("close", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      const sep = text.indexOf("\r\n\r\n");
-      if (!m || sep < 0) return reject(new Error(`bad HTTP response: ${JSON.stringify(text)}`));
-      resolve({ status: Number(m[1]), body: text.slice(sep + 4), ms: Date.now() - started });
+    const fail = (e: Error) => {
+      sock.destroy();
+      reject(e);
+    };
+    sock.setTimeout(timeoutMs, () => fail(new Error(`raw HTTP timeout after ${timeoutMs} ms`)));
+    sock.on("error", fail);
+    sock.on("data", (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const sep = buf.indexOf("\r\n\r\n");
+      if (sep < 0) return;
+      const head = buf.subarray(0, sep).toString("latin1");
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      const len = /\r\ncontent-length: *(\d+)/i.exec(head);
+      if (!m || !len) return fail(new Error(`unexpected response head: ${JSON.stringify(head)}`));
+      if (buf.length < sep + 4 + Number(len[1])) return;
+      sock.destroy();
+      const body = buf.subarray(sep + 4, sep + 4 + Number(len[1])).toString("utf8");
+      resolve({ status: Number(m[1]), body, ms: Date.now() - started });
     });
+    sock.on(
+      "close",
+      () => fail(new Error(`connection closed early: ${JSON.stringify(String(buf))}`)),
+    );
   });
 }
 

@@ -3,12 +3,20 @@
 // still alive is killed when the test process ends, whatever the reason.
 import { type ChildProcess, spawn } from "node:child_process";
 
-const LOG_LIMIT = 4 * 1024 * 1024;
+/** The first HEAD_BYTES of output are always kept, then the last TAIL_BYTES. */
+const HEAD_BYTES = 256 * 1024;
+const TAIL_BYTES = 4 * 1024 * 1024;
 const live = new Set<Proc>();
 
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+export interface ProcOptions {
+  env?: Record<string, string>;
+  /** Lines matching this are also kept apart, never dropped (see `flaggedSince`). */
+  flag?: RegExp;
 }
 
 export class Proc {
@@ -18,58 +26,90 @@ export class Proc {
   readonly started = Date.now();
   readonly exited: Promise<ExitInfo>;
   exit: ExitInfo | undefined;
-  /** Captured output, both streams interleaved, each line prefixed by the elapsed time. */
-  private log = "";
+  private readonly flag: RegExp | undefined;
+  private readonly partial = { out: "", err: "" };
+  // Captured lines (both streams interleaved, prefixed with the elapsed time): head + tail.
+  private head: string[] = [];
+  private headBytes = 0;
+  private tailLines: string[] = [];
+  private tailStart = 0;
+  private tailBytes = 0;
   private dropped = 0;
+  private lines = 0;
+  private flagged: { n: number; line: string }[] = [];
 
-  constructor(name: string, cmd: string, args: string[], env?: Record<string, string>) {
+  constructor(name: string, cmd: string, args: string[], opts: ProcOptions = {}) {
     this.name = name;
+    this.flag = opts.flag;
     this.child = spawn(cmd, args, {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", ...env },
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
     });
     if (this.child.pid === undefined) throw new Error(`${name}: spawn ${cmd} failed`);
     this.pid = this.child.pid;
     live.add(this);
     this.exited = new Promise((resolve) => {
-      this.child.once("error", (e) => {
-        this.append("harness", `spawn error: ${e.message}\n`);
-      });
+      this.child.once("error", (e) => this.line("harness", `spawn error: ${e.message}`));
       this.child.once("close", (code, signal) => {
+        for (const s of ["out", "err"] as const) if (this.partial[s]) this.line(s, this.partial[s]);
         this.exit = { code, signal };
         live.delete(this);
-        this.append("harness", `exited code=${code} signal=${signal}\n`);
+        this.line("harness", `exited code=${code} signal=${signal}`);
         resolve(this.exit);
       });
     });
-    this.child.stdout!.on("data", (b: Buffer) => this.append("out", b.toString("utf8")));
-    this.child.stderr!.on("data", (b: Buffer) => this.append("err", b.toString("utf8")));
+    this.child.stdout!.on("data", (b: Buffer) => this.data("out", b));
+    this.child.stderr!.on("data", (b: Buffer) => this.data("err", b));
   }
 
-  private append(stream: string, text: string): void {
+  private data(stream: "out" | "err", b: Buffer): void {
+    const parts = (this.partial[stream] + b.toString("utf8")).split("\n");
+    this.partial[stream] = parts.pop()!;
+    for (const p of parts) this.line(stream, p);
+  }
+
+  private line(stream: string, text: string): void {
     const t = ((Date.now() - this.started) / 1000).toFixed(3).padStart(8);
-    const lines = text.split("\n");
-    if (lines.at(-1) === "") lines.pop();
-    for (const line of lines) this.log += `${t} ${stream}| ${line}\n`;
-    if (this.log.length > LOG_LIMIT) {
-      const cut = this.log.length - LOG_LIMIT / 2;
-      this.dropped += cut;
-      this.log = this.log.slice(cut);
+    const line = `${t} ${stream}| ${text}`;
+    this.lines++;
+    if (this.flag?.test(text)) this.flagged.push({ n: this.lines, line });
+    if (this.headBytes < HEAD_BYTES && this.tailLines.length === this.tailStart) {
+      this.head.push(line);
+      this.headBytes += line.length + 1;
+      return;
+    }
+    this.tailLines.push(line);
+    this.tailBytes += line.length + 1;
+    while (this.tailBytes > TAIL_BYTES) {
+      this.tailBytes -= this.tailLines[this.tailStart++].length + 1;
+      this.dropped++;
+    }
+    if (this.tailStart > 50_000) {
+      this.tailLines = this.tailLines.slice(this.tailStart);
+      this.tailStart = 0;
     }
   }
 
-  /** Length of the captured log so far: pass it to `output(mark)` to read what came later. */
+  /** Number of lines so far: pass it to `flaggedSince(mark)` to see what came later. */
   mark(): number {
-    return this.dropped + this.log.length;
+    return this.lines;
   }
 
-  output(since = 0): string {
-    return this.log.slice(Math.max(0, since - this.dropped));
+  /** Flagged lines (see ProcOptions.flag) after `mark`. */
+  flaggedSince(mark = 0): string[] {
+    return this.flagged.filter((f) => f.n > mark).map((f) => f.line);
   }
 
-  tail(lines = 60, since = 0): string {
-    return this.output(since).split("\n").slice(-lines - 1).join("\n");
+  /** The captured output (its middle is left out when it grew beyond the limits). */
+  output(): string {
+    const gap = this.dropped ? [`[... ${this.dropped} lines left out ...]`] : [];
+    return [...this.head, ...gap, ...this.tailLines.slice(this.tailStart)].join("\n") + "\n";
+  }
+
+  tail(lines = 60): string {
+    const all = [...this.head, ...this.tailLines.slice(this.tailStart)];
+    return all.slice(-lines).join("\n");
   }
 
   get running(): boolean {
@@ -91,7 +131,7 @@ export class Proc {
   /** Resolves with the exit status, or undefined if still running after `ms`. */
   async waitExit(ms: number): Promise<ExitInfo | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<undefined>((r) => timer = setTimeout(r, ms));
+    const timeout = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms));
     try {
       return await Promise.race([this.exited, timeout]);
     } finally {

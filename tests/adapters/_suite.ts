@@ -1,0 +1,640 @@
+// The behaviour every adapter must have over real sockets. listen_test.ts runs it through
+// agent.listen() on whatever runtime runs the tests, so Deno, Bun and Node each test their own
+// adapter.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { Agent } from "../../src/engine/agent.ts";
+import type { AgentOptions } from "../../src/engine/options.ts";
+import type { AgentServer, ListenOptions } from "../../src/adapters/types.ts";
+import { DataType, type Frame, FrameType, NamedValue } from "../../src/codec/mod.ts";
+import { HaproxySimulator } from "../../src/testing/simulator.ts";
+import {
+  concat,
+  delay,
+  helloBytes,
+  notifyBytes,
+  RawPeer,
+  recordingLogger,
+  selfSignedCertificate,
+  targetOf,
+  tempDir,
+  until,
+  varsOf,
+  within,
+} from "./_helpers.ts";
+
+/** Starts a server for `agent`: agent.listen() or one adapter's listen(). */
+export type ListenFunction = (agent: Agent, options: ListenOptions) => Promise<AgentServer>;
+
+/** What the runtime under test can do beyond the basics. */
+export interface SuiteFeatures {
+  /** Two servers may share a port with `reusePort`. */
+  reusePort: boolean;
+}
+
+/** The status-code of an AGENT-DISCONNECT frame. */
+function statusOf(frame: { items?: NamedValue[] }): unknown {
+  return frame.items?.find((item) => item.name === "status-code")?.value;
+}
+
+/** Resolves true if a plain node:net server can bind the port now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host: "127.0.0.1", port }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Waits until `value()` has not changed for `quietMs`, or `maxMs` passed.
+ *
+ * @returns The value then.
+ */
+async function settled(value: () => number, quietMs: number, maxMs: number): Promise<number> {
+  let last = value();
+  let stableSince = Date.now();
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    await delay(25);
+    const now = value();
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) {
+      break;
+    }
+  }
+  return last;
+}
+
+/** A deterministic pattern, different for each seed. */
+function pattern(seed: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let state = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
+/**
+ * Registers a short test of one adapter module imported directly (not through agent.listen()).
+ *
+ * @param label The name prefix.
+ * @param listen The adapter's listen().
+ */
+export function directImportTest(label: string, listen: ListenFunction): void {
+  test(`${label}: listen() serves a NOTIFY, and a bind error is a rejection`, async () => {
+    const logger = recordingLogger();
+    const agent = new Agent({ logger }).on("ping", (_message, context) => {
+      context.setVar("txn", "pong", true);
+    });
+    const server = await listen(agent, { port: 0 });
+    try {
+      if (server.address.transport !== "tcp") throw new Error("expected TCP");
+      const port = server.address.port;
+      const haproxy = await HaproxySimulator.connectSocket({ port });
+      await haproxy.hello();
+      assert.equal((await haproxy.notify([{ name: "ping" }])).vars["txn.pong"], true);
+      // Whatever the runtime does on EADDRINUSE (Deno and Bun throw at once), the caller gets
+      // a rejected promise, and no log line.
+      const other = new Agent({ logger });
+      let pending: Promise<AgentServer> | undefined;
+      assert.doesNotThrow(() => pending = listen(other, { port }));
+      await assert.rejects(pending!);
+      const closing = server.close();
+      assert.equal((await haproxy.nextFrame()).type, FrameType.AgentDisconnect);
+      await within(closing, 5000, "close()");
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+/**
+ * Registers the adapter tests.
+ *
+ * @param label The name prefix of every test.
+ * @param listen How to start a server.
+ * @param features What the runtime supports.
+ */
+export function adapterSuite(label: string, listen: ListenFunction, features: SuiteFeatures): void {
+  /** Starts an agent on TCP port 0 with a recording logger. */
+  async function start(options: AgentOptions = {}, listenOptions: ListenOptions = {}) {
+    const logger = recordingLogger();
+    const agent = new Agent({ logger, ...options });
+    const server = await listen(agent, { port: 0, ...listenOptions });
+    return { agent, server, logger };
+  }
+
+  test(`${label}: TCP on port 0 serves HELLO, pipelined NOTIFYs and health checks, then drains on close()`, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    const { agent, server, logger } = await start();
+    agent.on("req", async (message, context) => {
+      const n = message.get("n") as number;
+      if (n >= 40) await gate;
+      context.setVar("txn", "n", n);
+      context.setVar("txn", "peer", String(context.remoteAddress));
+    });
+    try {
+      assert.equal(server.address.transport, "tcp");
+      if (server.address.transport !== "tcp") return;
+      const port = server.address.port;
+      assert.ok(port > 0, `bound port ${port}`);
+      assert.equal(server.address.hostname, "127.0.0.1");
+
+      const check = await HaproxySimulator.connectSocket({ port });
+      assert.equal((await check.healthcheck()).type, FrameType.AgentHello);
+      await within(check.closed, 2000, "the health check connection to close");
+
+      const haproxy = await HaproxySimulator.connectSocket({ port });
+      const hello = await haproxy.hello();
+      assert.equal(hello.type, FrameType.AgentHello);
+      const sent = [];
+      for (let n = 0; n < 50; n++) sent.push(haproxy.sendNotify([{ name: "req", args: { n } }]));
+      for (let n = 0; n < 40; n++) {
+        const ack = await haproxy.waitAck(sent[n].streamId, sent[n].frameId);
+        assert.equal(ack.vars["txn.n"], n);
+        assert.match(String(ack.vars["txn.peer"]), /^127\.0\.0\.1:\d+$/);
+      }
+      await until(() => agent.connectionCount === 1, "the health check to be released");
+
+      // Ten NOTIFYs are still in flight when close() is called: they must be answered first.
+      const closing = server.close();
+      await delay(50);
+      assert.equal(haproxy.isClosed, false);
+      release();
+      for (let n = 40; n < 50; n++) {
+        const ack = await haproxy.waitAck(sent[n].streamId, sent[n].frameId);
+        assert.equal(ack.vars["txn.n"], n);
+      }
+      const goodbye = await haproxy.nextFrame();
+      assert.equal(goodbye.type, FrameType.AgentDisconnect);
+      assert.equal(statusOf(goodbye), 0);
+      await within(haproxy.closed, 5000, "the agent to close the connection");
+      await within(server.finished, 5000, "server.finished");
+      await within(closing, 1000, "close()");
+      assert.equal(agent.connectionCount, 0);
+      assert.equal(await portIsFree(port), true, `port ${port} is free again`);
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      release();
+      await server.close();
+    }
+  });
+
+  test(`${label}: close() with no connection settles at once and twice`, async () => {
+    const { server } = await start();
+    const first = server.close();
+    assert.equal(server.close(), first);
+    await within(first, 2000, "close()");
+    await within(server.finished, 1000, "server.finished");
+  });
+
+  test(`${label}: listening on a busy port rejects`, async () => {
+    const { server } = await start();
+    try {
+      if (server.address.transport !== "tcp") throw new Error("expected TCP");
+      const port = server.address.port;
+      await assert.rejects(listen(new Agent({ logger: recordingLogger() }), { port }));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`${label}: Unix socket path serves HELLO, NOTIFY and health checks, then drains on close()`, async () => {
+    const dir = tempDir();
+    const path = join(dir.path, "agent.sock");
+    // A stale file where the socket goes is replaced.
+    writeFileSync(path, "stale");
+    const logger = recordingLogger();
+    const agent = new Agent({ logger }).on("req", (message, context) => {
+      context.setVar("txn", "n", message.get("n") as number);
+      context.setVar("txn", "peer", String(context.remoteAddress));
+    });
+    let server: AgentServer | undefined;
+    try {
+      server = await listen(agent, { path });
+      assert.deepEqual(server.address, { transport: "unix", path });
+
+      const check = await HaproxySimulator.connectSocket({ path });
+      assert.equal((await check.healthcheck()).type, FrameType.AgentHello);
+      await within(check.closed, 2000, "the health check connection to close");
+
+      const haproxy = await HaproxySimulator.connectSocket({ path });
+      await haproxy.hello();
+      const sent = [];
+      for (let n = 0; n < 20; n++) sent.push(haproxy.sendNotify([{ name: "req", args: { n } }]));
+      for (let n = 0; n < 20; n++) {
+        const ack = await haproxy.waitAck(sent[n].streamId, sent[n].frameId);
+        assert.equal(ack.vars["txn.n"], n);
+        assert.equal(ack.vars["txn.peer"], "unix");
+      }
+      const closing = server.close();
+      const goodbye = await haproxy.nextFrame();
+      assert.equal(goodbye.type, FrameType.AgentDisconnect);
+      assert.equal(statusOf(goodbye), 0);
+      await within(haproxy.closed, 5000, "the agent to close the connection");
+      await within(closing, 5000, "close()");
+      await within(server.finished, 1000, "server.finished");
+      assert.equal(agent.connectionCount, 0);
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      await server?.close();
+      dir.cleanup();
+    }
+  });
+
+  test(`${label}: TLS serves HELLO and NOTIFY`, async () => {
+    const tls = selfSignedCertificate();
+    const { agent, server, logger } = await start({}, { tls });
+    agent.on("req", (message, context) => {
+      context.setVar("txn", "echo", message.get("text") as string);
+    });
+    let peer: RawPeer | undefined;
+    try {
+      peer = await RawPeer.connect(targetOf(server), { tls: true });
+      await peer.hello();
+      for (let i = 0; i < 10; i++) {
+        const text = `over tls ${i} ${"x".repeat(i * 500)}`;
+        peer.send(notifyBytes(2 * i + 1, 1, [{
+          name: "req",
+          args: [new NamedValue("text", DataType.String, text)],
+        }]));
+        const ack: Frame = await peer.next();
+        assert.equal(ack.type, FrameType.Ack);
+        assert.equal(ack.streamId, 2 * i + 1);
+        assert.equal(varsOf(ack).echo, text);
+      }
+      // A peer that goes away without a TLS close_notify ends normally too.
+      const rude = await RawPeer.connect(targetOf(server), { tls: true });
+      await rude.hello();
+      rude.destroy();
+      await until(() => agent.connectionCount === 1, "the other TLS connections to be released");
+      const closing = server.close();
+      const goodbye = await peer.next();
+      assert.equal(goodbye.type, FrameType.AgentDisconnect);
+      assert.equal(statusOf(goodbye), 0);
+      await within(closing, 5000, "close()");
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      peer?.destroy();
+      await server.close();
+    }
+  });
+
+  for (const secure of [false, true]) {
+    test(
+      `${label}: ACKs ready a moment apart are not held back by Nagle's algorithm (${
+        secure ? "TLS" : "TCP"
+      })`,
+      async () => {
+        const { agent, server, logger } = await start(
+          {},
+          secure ? { tls: selfSignedCertificate() } : {},
+        );
+        agent.on("wait", async (message) => {
+          await delay(message.get("ms") as number);
+        });
+        let peer: RawPeer | undefined;
+        try {
+          peer = await RawPeer.connect(targetOf(server), { tls: secure });
+          await peer.hello();
+          // Each round: four NOTIFYs whose ACKs are written 0, 1, 2 and 3 ms apart. Without
+          // TCP_NODELAY, every ACK after the first waits for the peer's delayed ACK (~40 ms).
+          const rounds: number[] = [];
+          let streamId = 1;
+          for (let round = 0; round < 21; round++) {
+            const frames: Uint8Array[] = [];
+            for (let ms = 0; ms < 4; ms++, streamId += 2) {
+              frames.push(notifyBytes(streamId, 1, [{
+                name: "wait",
+                args: [new NamedValue("ms", DataType.Int32, ms)],
+              }]));
+            }
+            const expected = peer.ackCount + 4;
+            const started = performance.now();
+            peer.send(concat(frames));
+            await peer.waitAcks(expected);
+            rounds.push(performance.now() - started);
+          }
+          rounds.sort((a, b) => a - b);
+          const median = rounds[10];
+          assert.ok(median < 25, `median round ${median.toFixed(1)} ms`);
+          assert.deepEqual(logger.errors, []);
+        } finally {
+          peer?.destroy();
+          await server.close();
+        }
+      },
+    );
+  }
+
+  test(`${label}: a peer writing one byte at a time gets correct answers`, async () => {
+    const { agent, server, logger } = await start();
+    agent.on("req", (message, context) => {
+      const blob = message.get("blob") as Uint8Array;
+      context.setVar("txn", "sum", blob.reduce((sum, byte) => sum + byte, 0));
+      context.setVar("txn", "n", message.get("n") as number);
+    });
+    let peer: RawPeer | undefined;
+    try {
+      peer = await RawPeer.connect(targetOf(server));
+      const blobs = [pattern(1, 40), pattern(2, 60)];
+      const stream = concat([
+        helloBytes(),
+        ...blobs.map((blob, n) =>
+          notifyBytes(2 * n + 1, 1, [{
+            name: "req",
+            args: [
+              new NamedValue("n", DataType.Int32, n),
+              new NamedValue("blob", DataType.Binary, blob),
+            ],
+          }])
+        ),
+      ]);
+      for (let i = 0; i < stream.length; i++) {
+        peer.socket.write(stream.subarray(i, i + 1));
+        // Let each byte leave as its own segment (setNoDelay is on).
+        if (i % 2 === 0) await delay(1);
+      }
+      assert.equal((await peer.next()).type, FrameType.AgentHello);
+      for (let n = 0; n < blobs.length; n++) {
+        const ack: Frame = await peer.next();
+        assert.equal(ack.type, FrameType.Ack);
+        assert.equal(ack.streamId, 2 * n + 1);
+        const expected = blobs[n].reduce((sum, byte) => sum + byte, 0);
+        assert.deepEqual(varsOf(ack), { sum: expected, n });
+      }
+      assert.deepEqual(logger.errors, []);
+    } finally {
+      peer?.destroy();
+      await server.close();
+    }
+  });
+
+  /**
+   * The key backpressure test: a peer floods NOTIFYs whose ACKs are 8 KiB each while it does
+   * not read. The agent may answer only what the socket buffers take plus `maxInFlight`, then
+   * must stop reading; once the peer reads again, everything is answered.
+   *
+   * @param transport Where to listen.
+   * @param bound The most handler calls allowed while the peer is paused.
+   */
+  function floodTest(transport: "tcp" | "unix", bound: number): void {
+    test(`${label}: a peer that stops reading (${transport}) makes the agent stop reading; nothing is lost`, async () => {
+      const maxInFlight = 16;
+      const floodSize = 10_000;
+      const big = "v".repeat(8192);
+      let calls = 0;
+      const dir = tempDir();
+      const { agent, server, logger } = await start(
+        { maxInFlight },
+        transport === "unix" ? { path: join(dir.path, "flood.sock") } : {},
+      );
+      agent.on("flood", (_message, context) => {
+        calls++;
+        context.setVar("txn", "big", big);
+      });
+      let peer: RawPeer | undefined;
+      try {
+        peer = await RawPeer.connect(targetOf(server), { decode: false });
+        await peer.hello();
+        peer.socket.pause();
+        // 10,000 NOTIFYs of ~1 KiB each: 10 MiB, far more than the socket buffers hold.
+        const padding = new NamedValue("pad", DataType.Binary, new Uint8Array(1024));
+        const parts: Uint8Array[] = [];
+        for (let i = 0; i < floodSize; i++) {
+          parts.push(notifyBytes(2 * i + 1, 1, [{ name: "flood", args: [padding] }]));
+        }
+        peer.socket.write(concat(parts));
+
+        const whilePaused = await settled(() => calls, 300, 3000);
+        assert.ok(
+          whilePaused >= maxInFlight && whilePaused <= bound,
+          `${whilePaused} handler calls while the peer is paused (at most ${bound})`,
+        );
+        // The agent stopped reading: most of the flood still waits in the peer's write queue.
+        assert.ok(
+          peer.socket.writableLength > 1024 * 1024,
+          `${peer.socket.writableLength} bytes still queued by the peer`,
+        );
+        await delay(200);
+        assert.equal(calls, whilePaused, "no more handler calls while the peer is paused");
+
+        peer.socket.resume();
+        await until(() => peer!.ackCount === floodSize, `${floodSize} ACKs`, 20_000);
+        assert.equal(calls, floodSize);
+        const ids = new Set<number>();
+        for (const frame of peer.frames) if (frame.type === FrameType.Ack) ids.add(frame.streamId);
+        assert.equal(ids.size, floodSize);
+        assert.deepEqual(logger.errors, []);
+        assert.deepEqual(logger.warnings, []);
+      } finally {
+        peer?.destroy();
+        await server.close();
+        dir.cleanup();
+      }
+    });
+  }
+
+  // Loopback TCP buffers take a few MiB (~500 ACKs of 8 KiB here); a Unix socket ~200 KiB.
+  floodTest("tcp", 2500);
+  floodTest("unix", 16 + 112);
+
+  test(`${label}: close() drops a peer that stopped reading, after shutdownTimeout and a grace`, async () => {
+    let calls = 0;
+    const { agent, server, logger } = await start({ shutdownTimeout: 100, maxInFlight: 16 });
+    agent.on("flood", (_message, context) => {
+      calls++;
+      context.setVar("txn", "big", "s".repeat(8192));
+    });
+    let peer: RawPeer | undefined;
+    try {
+      peer = await RawPeer.connect(targetOf(server), { decode: false });
+      await peer.hello();
+      peer.socket.pause();
+      const flood: Uint8Array[] = [];
+      for (let i = 0; i < 5000; i++) {
+        flood.push(notifyBytes(2 * i + 1, 1, [{ name: "flood", args: [] }]));
+      }
+      peer.send(concat(flood));
+      await settled(() => calls, 150, 2000);
+      // The agent's writes are stuck: close() gives up on them (shutdownTimeout + 1 s)...
+      await within(server.close(), 3000, "close()");
+      assert.equal(agent.connectionCount, 0);
+      // ...and the adapter closes the socket itself within its own grace (2 s). The peer still
+      // does not read; it notices the close when a write of its own meets the reset.
+      const poke = setInterval(() => peer!.socket.write(new Uint8Array(16)), 50);
+      try {
+        await within(peer.closed, 3000, "the socket to be closed");
+      } finally {
+        clearInterval(poke);
+      }
+      assert.deepEqual(logger.errors, []);
+    } finally {
+      peer?.destroy();
+      await server.close();
+    }
+  });
+
+  test(`${label}: peers that reset the connection are a normal end; others are still served`, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    const { agent, server, logger } = await start({ maxInFlight: 4 });
+    agent.on("sync", (_message, context) => context.setVar("txn", "big", "r".repeat(8192)));
+    agent.on("slow", async (_message, context) => {
+      await gate;
+      context.setVar("txn", "done", true);
+    });
+    const target = targetOf(server);
+    const reset = (peer: RawPeer) => peer.socket.resetAndDestroy();
+    const notify = (streamId: number, name: string) =>
+      notifyBytes(streamId, 1, [{ name, args: [] }]);
+    try {
+      // Right after connecting; right after HELLO; in the middle of a frame.
+      const early = await RawPeer.connect(target);
+      reset(early);
+      const afterHello = await RawPeer.connect(target);
+      afterHello.send(helloBytes());
+      reset(afterHello);
+      const midFrame = await RawPeer.connect(target);
+      midFrame.send(concat([helloBytes(), notify(1, "sync").subarray(0, 7)]));
+      await delay(20);
+      reset(midFrame);
+      // While the ACK of a NOTIFY is being written.
+      for (let i = 0; i < 5; i++) {
+        const racing = await RawPeer.connect(target);
+        await racing.hello();
+        racing.send(concat([notify(1, "sync"), notify(3, "sync"), notify(5, "sync")]));
+        reset(racing);
+      }
+      // While a handler is still running; its ACK comes after the reset.
+      const pending = await RawPeer.connect(target);
+      await pending.hello();
+      pending.send(notify(1, "slow"));
+      await delay(20);
+      reset(pending);
+      // While the agent is paused (maxInFlight) and its writes are blocked by a peer not reading.
+      const blocked = await RawPeer.connect(target, { decode: false });
+      await blocked.hello();
+      blocked.socket.pause();
+      const flood: Uint8Array[] = [];
+      for (let i = 0; i < 2000; i++) flood.push(notify(2 * i + 1, "sync"));
+      blocked.send(concat(flood));
+      await delay(200);
+      reset(blocked);
+
+      await delay(50);
+      release();
+      await until(() => agent.connectionCount === 0, "every reset connection to be released");
+
+      const haproxy = await HaproxySimulator.connectSocket(target);
+      await haproxy.hello();
+      const ack = await haproxy.notify([{ name: "slow" }]);
+      assert.equal(ack.vars["txn.done"], true);
+      haproxy.close();
+      await within(haproxy.closed, 2000, "the last connection to close");
+      await until(() => agent.connectionCount === 0, "the last connection to be released");
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      release();
+      await server.close();
+    }
+  });
+
+  test(`${label}: frames and binary arguments stay intact while later chunks arrive`, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    const first = pattern(1000, 3000);
+    let held = 0;
+    const { agent, server, logger } = await start({ maxInFlight: 256 });
+    agent.on("hold", async (message, context) => {
+      // A view into the chunk the frame came in: it must not change while later reads happen.
+      const blob = message.get("blob") as Uint8Array;
+      held++;
+      await gate;
+      context.setVar("txn", "blob", blob);
+      context.setVar("txn", "name", message.name);
+    });
+    agent.on("fill", (message, context) => {
+      context.setVar("txn", "size", (message.get("blob") as Uint8Array).length);
+    });
+    let peer: RawPeer | undefined;
+    try {
+      peer = await RawPeer.connect(targetOf(server));
+      await peer.hello();
+      peer.send(notifyBytes(1, 1, [{
+        name: "hold",
+        args: [new NamedValue("blob", DataType.Binary, first)],
+      }]));
+      await until(() => held === 1, "the held handler to start");
+      // 200 NOTIFYs of ~3 KiB in many separate writes: 600 KiB, more than any read buffer.
+      const fills = 200;
+      for (let i = 0; i < fills; i++) {
+        peer.send(notifyBytes(2 * i + 3, 1, [{
+          name: "fill",
+          args: [new NamedValue("blob", DataType.Binary, pattern(i, 3000))],
+        }]));
+        if (i % 10 === 0) await delay(1);
+      }
+      await until(() => peer!.ackCount === fills, `${fills} ACKs`);
+      release();
+      await until(() => peer!.ackCount === fills + 1, "the held ACK");
+      const ack = peer.frames.find((frame) => frame.type === FrameType.Ack && frame.streamId === 1);
+      assert.ok(ack !== undefined);
+      const vars = varsOf(ack);
+      assert.equal(vars.name, "hold");
+      assert.deepEqual(vars.blob, first);
+      assert.deepEqual(logger.errors, []);
+    } finally {
+      release();
+      peer?.destroy();
+      await server.close();
+    }
+  });
+
+  if (features.reusePort) {
+    test(`${label}: reusePort lets two servers share a port`, async () => {
+      const a = await start({}, { reusePort: true });
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        if (a.server.address.transport !== "tcp") throw new Error("expected TCP");
+        const port = a.server.address.port;
+        b = await start({}, { port, reusePort: true });
+        assert.deepEqual(b.server.address, a.server.address);
+        let servedByA = 0;
+        let servedByB = 0;
+        a.agent.on("who", () => void servedByA++);
+        b.agent.on("who", () => void servedByB++);
+        // The kernel spreads connections by a hash of the addresses: 32 reach both.
+        for (let i = 0; i < 32; i++) {
+          const haproxy = await HaproxySimulator.connectSocket({ port });
+          await haproxy.hello();
+          await haproxy.notify([{ name: "who" }]);
+          haproxy.close();
+          await within(haproxy.closed, 2000, "the connection to close");
+        }
+        assert.equal(servedByA + servedByB, 32);
+        assert.ok(servedByA > 0 && servedByB > 0, `served ${servedByA} and ${servedByB}`);
+      } finally {
+        await a.server.close();
+        await b?.server.close();
+      }
+    });
+  }
+}
