@@ -122,7 +122,12 @@ function toScope(scope: ScopeName | VarScope): VarScope {
   return byte;
 }
 
+/** Names already checked, so the usual handful of names is validated once (bounded). */
+const checkedNames = new Set<string>();
+const CHECKED_NAMES_MAX = 1024;
+
 function checkName(name: string): string {
+  if (checkedNames.has(name)) return name;
   if (typeof name !== "string" || !VAR_NAME.test(name)) {
     throw new TypeError(
       `Invalid variable name ${
@@ -136,6 +141,8 @@ function checkName(name: string): string {
         `<scope>.<prefix>.<name> must fit in 63 bytes`,
     );
   }
+  if (checkedNames.size >= CHECKED_NAMES_MAX) checkedNames.clear();
+  checkedNames.add(name);
   return name;
 }
 

@@ -8,7 +8,8 @@
 import type { ByteWriter } from "./byte_writer.ts";
 import { MalformedFrameError } from "./errors.ts";
 import { NamedValue } from "./kv_list.ts";
-import { readString, readTypedValue, writeTypedValue } from "./typed_data.ts";
+import { decodeText, readLength, readTypedValue, writeTypedValue } from "./typed_data.ts";
+import type { VarintCursor } from "./varint.ts";
 import type { SpopValue, TypedValue } from "./typed_value.ts";
 
 /**
@@ -107,6 +108,38 @@ export class Message {
 }
 
 /**
+ * Message and argument names seen recently (a direct-mapped cache keyed by the
+ * bytes), so that a name is decoded once and the same string object comes back
+ * each time: cheaper than decoding, and cheap to look up in the handler `Map`.
+ */
+const NAME_CACHE_SIZE = 256;
+const NAME_CACHE_MAX_LENGTH = 64;
+const nameKeys: (Uint8Array | undefined)[] = new Array(NAME_CACHE_SIZE).fill(undefined);
+const nameValues: string[] = new Array(NAME_CACHE_SIZE).fill("");
+
+/** Reads a length-prefixed name as `readString` does, through the cache. */
+function readName(bytes: Uint8Array, cursor: VarintCursor, end: number, what: string): string {
+  const length = readLength(bytes, cursor, end, what);
+  const start = cursor.pos;
+  const stop = start + length;
+  cursor.pos = stop;
+  if (length > NAME_CACHE_MAX_LENGTH) return decodeText(bytes, start, stop);
+  let hash = length;
+  for (let i = start; i < stop; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  const slot = (hash ^ (hash >>> 15)) & (NAME_CACHE_SIZE - 1);
+  const key = nameKeys[slot];
+  if (key !== undefined && key.length === length) {
+    let i = 0;
+    while (i < length && key[i] === bytes[start + i]) i++;
+    if (i === length) return nameValues[slot];
+  }
+  const text = decodeText(bytes, start, stop);
+  nameKeys[slot] = bytes.slice(start, stop);
+  nameValues[slot] = text;
+  return text;
+}
+
+/**
  * Decodes a list of messages.
  *
  * @param bytes The frame (or any buffer holding the list).
@@ -131,7 +164,7 @@ export function decodeMessages(
   const cursor = { pos: start };
   const messages: Message[] = [];
   while (cursor.pos < end) {
-    const name = readString(bytes, cursor, end, "message name");
+    const name = readName(bytes, cursor, end, "message name");
     if (cursor.pos >= end) {
       throw new MalformedFrameError(`Cannot decode message "${name}": NB-ARGS missing`, cursor.pos);
     }
@@ -144,7 +177,7 @@ export function decodeMessages(
           cursor.pos,
         );
       }
-      const argName = readString(bytes, cursor, end, "argument name");
+      const argName = readName(bytes, cursor, end, "argument name");
       const value = readTypedValue(bytes, cursor, end);
       args[i] = new NamedValue(argName, value.type, value.value);
     }
