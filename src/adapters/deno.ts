@@ -13,8 +13,8 @@ import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /** Read slab size; a new slab starts when less than READ_MINIMUM is left. */
-const SLAB_SIZE = 256 * 1024;
-const READ_MINIMUM = 32 * 1024;
+const SLAB_SIZE = 64 * 1024;
+const READ_MINIMUM = 16 * 1024;
 
 /**
  * How long close() waits for queued bytes to go out before it closes anyway
