@@ -187,7 +187,7 @@ function listenNow(agent: Agent, options: ListenOptions): AgentServer {
     } catch {
       // Nothing to replace.
     }
-    listener = bun.listen({ unix: options.path, socket: handlers });
+    listener = bun.listen({ unix: options.path, tls: options.tls, socket: handlers });
     address = { transport: "unix", path: options.path };
   } else {
     const { hostname, port } = tcpTarget(options);

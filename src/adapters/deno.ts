@@ -166,7 +166,7 @@ function bind(options: ListenOptions): { listener: Deno.Listener; address: Serve
  * ```
  */
 export function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
-  if (options.path === undefined && (options.tls || options.reusePort)) {
+  if (options.tls || (options.path === undefined && options.reusePort)) {
     return import("./node.ts").then((node) => node.listen(agent, options));
   }
   let bound: { listener: Deno.Listener; address: ServerAddress };

@@ -45,7 +45,7 @@ export class ByteWriter {
   reserve(count: number): void {
     const needed = this.length + count;
     if (needed <= this.#bytes.length) return;
-    let capacity = this.#bytes.length * 2;
+    let capacity = Math.max(this.#bytes.length * 2, 64);
     while (capacity < needed) capacity *= 2;
     const bytes = new Uint8Array(capacity);
     bytes.set(this.#bytes.subarray(0, this.length));

@@ -97,7 +97,16 @@ export class Message {
    */
   toObject(): Record<string, SpopValue> {
     const out: Record<string, SpopValue> = {};
-    for (const arg of this.args) if (!(arg.name in out)) out[arg.name] = arg.value;
+    for (const arg of this.args) {
+      if (Object.hasOwn(out, arg.name)) continue;
+      // defineProperty, so that names such as "__proto__" become plain keys.
+      Object.defineProperty(out, arg.name, {
+        value: arg.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
 

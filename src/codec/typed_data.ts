@@ -12,7 +12,10 @@ import { Ipv4Address, Ipv6Address } from "./ip_address.ts";
 import { DataType, dataTypeName, TypedValue } from "./typed_value.ts";
 import { readVarint, toSigned64, toUnsigned64, type VarintCursor } from "./varint.ts";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// Names must be valid UTF-8; STRING values need not be: HAProxy passes header and URL bytes as
+// they came, and one client's Latin-1 header must not break the connection it shares with others.
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const NULL_VALUE = new TypedValue(DataType.Null, null);
 const TRUE_VALUE = new TypedValue(DataType.Boolean, true);
@@ -51,10 +54,11 @@ export function readLength(
  * @param bytes The source.
  * @param start The first byte.
  * @param end After the last byte.
+ * @param lossy Replace invalid sequences with U+FFFD instead of throwing.
  * @returns The text.
- * @throws {MalformedFrameError} If the bytes are not valid UTF-8.
+ * @throws {MalformedFrameError} If the bytes are not valid UTF-8 and `lossy` is false.
  */
-export function decodeText(bytes: Uint8Array, start: number, end: number): string {
+export function decodeText(bytes: Uint8Array, start: number, end: number, lossy = false): string {
   if (end - start <= 32) {
     let text = "";
     let i = start;
@@ -65,8 +69,10 @@ export function decodeText(bytes: Uint8Array, start: number, end: number): strin
     }
     if (i === end) return text;
   }
+  const view = bytes.subarray(start, end);
+  if (lossy) return lossyDecoder.decode(view);
   try {
-    return decoder.decode(bytes.subarray(start, end));
+    return strictDecoder.decode(view);
   } catch (cause) {
     throw new MalformedFrameError(`Cannot decode string: invalid UTF-8 (${cause})`, start);
   }
@@ -79,19 +85,21 @@ export function decodeText(bytes: Uint8Array, start: number, end: number): strin
  * @param cursor The read position, advanced past the string.
  * @param end The end of the readable region.
  * @param what What the string is, for the error message.
+ * @param lossy Replace invalid UTF-8 with U+FFFD (STRING values) instead of throwing (names).
  * @returns The string.
- * @throws {MalformedFrameError} If the string is cut short or not UTF-8.
+ * @throws {MalformedFrameError} If the string is cut short, or not UTF-8 and `lossy` is false.
  */
 export function readString(
   bytes: Uint8Array,
   cursor: VarintCursor,
   end: number,
   what: string,
+  lossy = false,
 ): string {
   const length = readLength(bytes, cursor, end, what);
   const start = cursor.pos;
   cursor.pos = start + length;
-  return decodeText(bytes, start, start + length);
+  return decodeText(bytes, start, start + length, lossy);
 }
 
 function readFixed(
@@ -147,7 +155,7 @@ export function readTypedValue(bytes: Uint8Array, cursor: VarintCursor, end: num
         new Ipv6Address(readFixed(bytes, cursor, end, 16, "IPV6")),
       );
     case DataType.String:
-      return new TypedValue(DataType.String, readString(bytes, cursor, end, "STRING"));
+      return new TypedValue(DataType.String, readString(bytes, cursor, end, "STRING", true));
     case DataType.Binary: {
       const length = readLength(bytes, cursor, end, "BINARY");
       const start = cursor.pos;

@@ -72,6 +72,13 @@ interface Fragments {
   size: number;
 }
 
+function notActions(result: unknown): TypeError {
+  return new TypeError(
+    `a handler returned ${typeof result} ${String(result).slice(0, 40)}: ` +
+      `return nothing or an array of actions`,
+  );
+}
+
 function isThenable(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
@@ -455,7 +462,10 @@ export class SpopConnection implements TransportSink {
         this.#awaitHandler(context, result);
         return;
       }
-      if (result) context.actions.push(...result);
+      if (result !== undefined && result !== null) {
+        if (!Array.isArray(result)) return this.#handlerFailed(context, notActions(result));
+        context.actions.push(...result);
+      }
     }
     this.#complete(context, context.actions);
   }
@@ -463,7 +473,7 @@ export class SpopConnection implements TransportSink {
   #awaitHandler(context: NotifyContext, result: PromiseLike<HandlerResult>): void {
     if (context.deadline === 0) {
       const timeout = this.#options.processingTimeout;
-      context.deadline = timeout > 0 ? Date.now() + timeout : Infinity;
+      context.deadline = timeout > 0 ? performance.now() + timeout : Infinity;
       this.#pending.add(context);
       if (this.#deadlineTimer === undefined && timeout > 0) {
         this.#deadlineTimer = setTimeout(this.#onDeadline, timeout);
@@ -472,7 +482,10 @@ export class SpopConnection implements TransportSink {
     result.then(
       (actions) => {
         if (context.done) return;
-        if (actions) context.actions.push(...actions);
+        if (actions !== undefined && actions !== null) {
+          if (!Array.isArray(actions)) return this.#handlerFailed(context, notActions(actions));
+          context.actions.push(...actions);
+        }
         this.#run(context);
       },
       (error) => this.#handlerFailed(context, error),
@@ -493,7 +506,7 @@ export class SpopConnection implements TransportSink {
   /** Fires the deadline of every pending NOTIFY whose time has come; one timer per connection. */
   #expire(): void {
     this.#deadlineTimer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     for (const context of this.#pending) {
       if (context.deadline > now) {
         this.#deadlineTimer = setTimeout(this.#onDeadline, context.deadline - now);
@@ -605,7 +618,7 @@ export class SpopConnection implements TransportSink {
   }
 
   #written(acks: number): void {
-    if (acks === 0) return;
+    if (acks === 0 || this.#state === State.Closed) return;
     this.#inFlight -= acks;
     if (this.#drainEager && this.#inFlight === 0) {
       clearTimeout(this.#drainTimer);

@@ -63,7 +63,7 @@ export class NotifyContext {
   step = 0;
   /** @internal Set once the ACK is decided; later results are ignored. */
   done = false;
-  /** @internal When the deadline passes (ms since the epoch), once asynchronous. */
+  /** @internal When the deadline passes (`performance.now()` ms), once asynchronous. */
   deadline = 0;
   #connection: ConnectionInfo;
   #controller: AbortController | undefined;

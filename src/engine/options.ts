@@ -95,9 +95,23 @@ export interface AgentOptions {
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<AgentOptions>;
 
-function positive(name: string, value: number, minimum = 0): number {
-  if (!Number.isFinite(value) || value < minimum) {
-    throw new RangeError(`Invalid option ${name}: ${value} (must be at least ${minimum})`);
+/** setTimeout() fires at once past 2^31 − 1 ms, so no duration may be longer. */
+const MAX_DURATION = 2_147_483_647;
+
+function count(name: string, value: number, minimum: number): number {
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    throw new RangeError(
+      `Invalid option ${name}: ${value} (must be an integer, at least ${minimum})`,
+    );
+  }
+  return value;
+}
+
+function duration(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > MAX_DURATION) {
+    throw new RangeError(
+      `Invalid option ${name}: ${value} (must be 0 to ${MAX_DURATION} milliseconds)`,
+    );
   }
   return value;
 }
@@ -111,17 +125,17 @@ function positive(name: string, value: number, minimum = 0): number {
  */
 export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
   return {
-    maxConnections: positive("maxConnections", options.maxConnections ?? 1024, 1),
-    maxInFlight: positive("maxInFlight", options.maxInFlight ?? 64, 1),
+    maxConnections: count("maxConnections", options.maxConnections ?? 1024, 1),
+    maxInFlight: count("maxInFlight", options.maxInFlight ?? 64, 1),
     // SPOE.txt: max-frame-size is at least 256 bytes.
-    maxFrameSize: positive("maxFrameSize", options.maxFrameSize ?? 65532, 256),
+    maxFrameSize: count("maxFrameSize", options.maxFrameSize ?? 65532, 256),
     fragmentation: options.fragmentation ?? true,
-    maxFragmentedSize: positive("maxFragmentedSize", options.maxFragmentedSize ?? 1048576, 256),
-    helloTimeout: positive("helloTimeout", options.helloTimeout ?? 10000),
-    idleTimeout: positive("idleTimeout", options.idleTimeout ?? 0),
-    processingTimeout: positive("processingTimeout", options.processingTimeout ?? 10000),
+    maxFragmentedSize: count("maxFragmentedSize", options.maxFragmentedSize ?? 1048576, 256),
+    helloTimeout: duration("helloTimeout", options.helloTimeout ?? 10000),
+    idleTimeout: duration("idleTimeout", options.idleTimeout ?? 0),
+    processingTimeout: duration("processingTimeout", options.processingTimeout ?? 10000),
     fallbackActions: options.fallbackActions ?? [],
-    shutdownTimeout: positive("shutdownTimeout", options.shutdownTimeout ?? 10000),
+    shutdownTimeout: duration("shutdownTimeout", options.shutdownTimeout ?? 10000),
     logger: options.logger ?? defaultLogger,
   };
 }

@@ -184,22 +184,35 @@ test("decodeFrame() rejects an 11-byte varint in the header and in the payload",
   );
 });
 
-test("decodeFrame() rejects invalid UTF-8 in strings and names", () => {
+test("decodeFrame() rejects invalid UTF-8 in names", () => {
   const invalid = ["ff", "c3", "80", "c0af", "eda080", "f4908080", "e282"];
   for (const bytes of invalid) {
     const length = (bytes.length / 2).toString(16).padStart(2, "0");
     expectMalformed(
-      () => decodeFrame(notify(MESSAGE_M + "01" + ARG_A + "08" + length + bytes)),
-      14,
+      () => decodeFrame(notify(MESSAGE_M + "01" + length + bytes + "00")),
+      11,
       /invalid UTF-8/,
     );
   }
-  // Past the 32-byte ASCII fast path, and in a message name, an argument name and a KV name.
-  const long = hexOf("x".repeat(40)) + "ff";
-  expectMalformed(() => decodeFrame(notify(MESSAGE_M + "01" + ARG_A + "0829" + long)), 14, /UTF-8/);
+  // In a message name, an argument name and a KV name.
   expectMalformed(() => decodeFrame(notify("02" + "61ff" + "00")), 8, /UTF-8/);
   expectMalformed(() => decodeFrame(notify(MESSAGE_M + "01" + "01fe" + "00")), 11, /UTF-8/);
   expectMalformed(() => decodeFrame(fromHex("02000000010000" + "01c3" + "00")), 8, /UTF-8/);
+});
+
+test("decodeFrame() reads a STRING value that is not UTF-8 with U+FFFD, keeping the connection", () => {
+  // HAProxy passes header bytes as they came: a Latin-1 "café" is 63 61 66 e9.
+  const latin1 = decodeFrame(notify(MESSAGE_M + "01" + ARG_A + "0804636166e9"));
+  assert.equal(latin1.messages![0].get("a"), "caf\uFFFD");
+  const long = hexOf("x".repeat(40)) + "ff";
+  const past = decodeFrame(notify(MESSAGE_M + "01" + ARG_A + "0829" + long));
+  assert.equal(past.messages![0].get("a"), "x".repeat(40) + "\uFFFD");
+  // A leading byte order mark is part of the value, not dropped.
+  const bom = decodeFrame(notify(MESSAGE_M + "01" + ARG_A + "0804efbbbf61"));
+  assert.equal(bom.messages![0].get("a"), "\uFEFFa");
+});
+
+test("decodeFrame() keeps BINARY bytes as they are", () => {
   // BINARY carries any bytes.
   assert.equal(
     toHex(

@@ -492,3 +492,28 @@ describe("set-var and unset-var", () => {
     assert.equal(toHex(ack), "00000015670000000101010103010869705f73636f7265042a");
   });
 });
+
+test("ByteWriter with a capacity of 0 grows on the first write", async () => {
+  const { ByteWriter } = await import("../../src/codec/byte_writer.ts");
+  const writer = new ByteWriter(0);
+  writer.string("hello");
+  assert.equal(writer.take().length, 6);
+});
+
+test("Message.toObject() keeps arguments named like Object members", async () => {
+  const { Message } = await import("../../src/codec/message.ts");
+  const { NamedValue } = await import("../../src/codec/kv_list.ts");
+  const message = new Message("m", [
+    new NamedValue("constructor", 8, "c"),
+    new NamedValue("toString", 8, "t"),
+    new NamedValue("__proto__", 8, "p"),
+    new NamedValue("a", 4, 1),
+    new NamedValue("a", 4, 2),
+  ]);
+  const object = message.toObject();
+  assert.equal(object.constructor, "c");
+  assert.equal(object.toString, "t");
+  assert.equal(object.a, 1);
+  assert.equal(Object.getOwnPropertyDescriptor(object, "__proto__")?.value, "p");
+  assert.equal(Object.getPrototypeOf(object), Object.prototype);
+});

@@ -524,3 +524,55 @@ test("A 56-character variable name with every allowed character class is accepte
     await shut(haproxy);
   }
 });
+
+test("A handler that returns something other than an array of actions gets the fallback ACK", async () => {
+  const logger = new RecordingLogger();
+  const agent = new Agent({ logger, fallbackActions: FALLBACK })
+    // deno-lint-ignore no-explicit-any
+    .on("sync", () => ({ not: "actions" }) as any)
+    // deno-lint-ignore no-explicit-any
+    .on("async", async () => await Promise.resolve("nope") as any)
+    .on("ok", (_message, context) => context.setVar("txn", "ok", true));
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    assert.deepEqual((await haproxy.notify([{ name: "sync" }])).vars, { "txn.fallback": true });
+    assert.deepEqual((await haproxy.notify([{ name: "async" }])).vars, { "txn.fallback": true });
+    // The connection is still up and serving.
+    assert.deepEqual((await haproxy.notify([{ name: "ok" }])).vars, { "txn.ok": true });
+    const errors = logger.at("error");
+    assert.equal(errors.length, 2);
+    for (const line of errors) assert.match(String(line.details[0]), /array of actions/);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("A STRING argument that is not UTF-8 is read with U+FFFD and the connection keeps serving", async () => {
+  const agent = echoAgent();
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    // NOTIFY sid 1 fid 1, message "echo", arg v = STRING 63 61 66 e9 (Latin-1 "café").
+    haproxy.send(
+      Uint8Array.from([0, 0, 0, 21, 3, 0, 0, 0, 1, 1, 1, 4, 101, 99, 104, 111, 1, 1, 118, 8, 4]
+        .concat([0x63, 0x61, 0x66, 0xe9])),
+    );
+    assert.deepEqual((await haproxy.waitAck(1, 1)).vars, { "txn.echo": "caf\uFFFD" });
+    assert.deepEqual((await haproxy.notify([{ name: "echo", args: { v: "ok" } }])).vars, {
+      "txn.echo": "ok",
+    });
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("Agent options reject durations setTimeout cannot hold and fractional sizes", () => {
+  assert.throws(() => new Agent({ idleTimeout: 2 ** 31 }), RangeError);
+  assert.throws(() => new Agent({ helloTimeout: -1 }), RangeError);
+  assert.throws(() => new Agent({ processingTimeout: Infinity }), RangeError);
+  assert.throws(() => new Agent({ maxFrameSize: 16000.5 }), RangeError);
+  assert.throws(() => new Agent({ maxFrameSize: 255 }), RangeError);
+  assert.throws(() => new Agent({ maxInFlight: 0 }), RangeError);
+  assert.equal(new Agent({ idleTimeout: 2 ** 31 - 1 }).options.idleTimeout, 2 ** 31 - 1);
+});
