@@ -1,6 +1,6 @@
 /**
  * The Node adapter: `node:net` and `node:tls` sockets feeding the engine.
- * Honours `write() === false` and `'drain'`, and views each `Buffer` chunk as a
+ * Honours `write() === false` and `'drain'`, and views each chunk (a Node byte buffer) as a
  * plain `Uint8Array` at the edge.
  *
  * @module

@@ -20,24 +20,8 @@ import {
 import { FrameReader } from "../../src/reader/frame_reader.ts";
 import type { Logger } from "../../src/engine/logger.ts";
 import type { AgentServer } from "../../src/adapters/types.ts";
-
-/** Resolves after `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Rejects if `promise` takes longer than `ms`; the timer never outlives the race. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { delay, within } from "../_timing.ts";
+export { delay, within };
 
 /** Polls `condition` every 10 ms; rejects after `ms`. */
 export async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {

@@ -12,6 +12,8 @@ import type { Logger } from "../../src/engine/logger.ts";
 import type { Transport, TransportSink } from "../../src/engine/transport.ts";
 import { FrameReader } from "../../src/reader/frame_reader.ts";
 import type { HaproxySimulator } from "../../src/testing/simulator.ts";
+import { delay, within } from "../_timing.ts";
+export { delay, within };
 
 /** One logged line. */
 export interface LogLine {
@@ -46,11 +48,6 @@ export function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Waits some milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A promise with its resolve and reject functions. */
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -67,22 +64,6 @@ export function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/**
- * Settles with the promise, or rejects after `ms` (the timer is always cleared, so Deno's
- * sanitizers stay quiet).
- */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Closes simulators from HAProxy's side and lets the agent see it (its timers are cleared). */
