@@ -7,8 +7,8 @@
  */
 
 import type { ByteWriter } from "./byte_writer.ts";
-import { readString, readTypedValue, writeTypedValue } from "./typed_data.ts";
-import { type DataType, type SpopValue, TypedValue } from "./typed_value.ts";
+import { readString, readValue, type ValueCursor, writeTypedValue } from "./typed_data.ts";
+import { DataType, type SpopValue, TypedValue } from "./typed_value.ts";
 
 /**
  * A typed value with a name: a KV-list item or a message argument. A message
@@ -59,12 +59,12 @@ export function decodeKvList(
   start = 0,
   end: number = bytes.length,
 ): NamedValue[] {
-  const cursor = { pos: start };
+  const cursor: ValueCursor = { pos: start, type: DataType.Null };
   const items: NamedValue[] = [];
   while (cursor.pos < end) {
     const name = readString(bytes, cursor, end, "KV name");
-    const value = readTypedValue(bytes, cursor, end);
-    items.push(new NamedValue(name, value.type, value.value));
+    const value = readValue(bytes, cursor, end);
+    items.push(new NamedValue(name, cursor.type, value));
   }
   return items;
 }

@@ -8,9 +8,15 @@
 import type { ByteWriter } from "./byte_writer.ts";
 import { MalformedFrameError } from "./errors.ts";
 import { NamedValue } from "./kv_list.ts";
-import { decodeText, readLength, readTypedValue, writeTypedValue } from "./typed_data.ts";
+import {
+  decodeText,
+  readLength,
+  readValue,
+  type ValueCursor,
+  writeTypedValue,
+} from "./typed_data.ts";
 import type { VarintCursor } from "./varint.ts";
-import type { SpopValue, TypedValue } from "./typed_value.ts";
+import { DataType, type SpopValue, type TypedValue } from "./typed_value.ts";
 
 /**
  * One SPOE message with its arguments, in the order HAProxy declared them.
@@ -170,7 +176,7 @@ export function decodeMessages(
   start = 0,
   end: number = bytes.length,
 ): Message[] {
-  const cursor = { pos: start };
+  const cursor: ValueCursor = { pos: start, type: DataType.Null };
   const messages: Message[] = [];
   while (cursor.pos < end) {
     const name = readName(bytes, cursor, end, "message name");
@@ -187,8 +193,8 @@ export function decodeMessages(
         );
       }
       const argName = readName(bytes, cursor, end, "argument name");
-      const value = readTypedValue(bytes, cursor, end);
-      args[i] = new NamedValue(argName, value.type, value.value);
+      const value = readValue(bytes, cursor, end);
+      args[i] = new NamedValue(argName, cursor.type, value);
     }
     messages.push(new Message(name, args));
   }

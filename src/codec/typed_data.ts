@@ -9,17 +9,13 @@
 import type { ByteWriter } from "./byte_writer.ts";
 import { MalformedFrameError } from "./errors.ts";
 import { Ipv4Address, Ipv6Address } from "./ip_address.ts";
-import { DataType, dataTypeName, TypedValue } from "./typed_value.ts";
+import { DataType, dataTypeName, type SpopValue, TypedValue } from "./typed_value.ts";
 import { readVarint, toSigned64, toUnsigned64, type VarintCursor } from "./varint.ts";
 
 // Names must be valid UTF-8; STRING values need not be: HAProxy passes header and URL bytes as
 // they came, and one client's Latin-1 header must not break the connection it shares with others.
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-const NULL_VALUE = new TypedValue(DataType.Null, null);
-const TRUE_VALUE = new TypedValue(DataType.Boolean, true);
-const FALSE_VALUE = new TypedValue(DataType.Boolean, false);
 
 /**
  * Reads a varint length and checks that many bytes remain.
@@ -117,6 +113,71 @@ function readFixed(
   return bytes.subarray(start, start + size);
 }
 
+/** A read position that also reports the type of the last value read. */
+export interface ValueCursor extends VarintCursor {
+  /** The SPOP type of the value {@linkcode readValue} returned last. */
+  type: DataType;
+}
+
+/**
+ * Reads one typed value without wrapping it: the value is returned and its
+ * type left in `cursor.type`, so callers build their own object (a
+ * {@linkcode NamedValue} per argument) with no intermediate allocation.
+ * Binary values and addresses are views into `bytes`.
+ *
+ * @param bytes The source.
+ * @param cursor The read position, advanced past the value; receives the type.
+ * @param end The end of the readable region.
+ * @returns The value.
+ * @throws {MalformedFrameError} On an unknown type id or a value cut short.
+ */
+export function readValue(bytes: Uint8Array, cursor: ValueCursor, end: number): SpopValue {
+  const at = cursor.pos;
+  if (at >= end) throw new MalformedFrameError("Cannot decode typed data: no bytes left", at);
+  const typeByte = bytes[at];
+  const type = typeByte & 0x0f;
+  cursor.pos = at + 1;
+  switch (type) {
+    case DataType.Null:
+      cursor.type = DataType.Null;
+      return null;
+    case DataType.Boolean:
+      cursor.type = DataType.Boolean;
+      return (typeByte & 0x10) !== 0;
+    case DataType.Int32:
+    case DataType.Int64:
+      cursor.type = type;
+      return toSigned64(readVarint(bytes, cursor, end));
+    case DataType.Uint32:
+    case DataType.Uint64:
+      cursor.type = type;
+      return readVarint(bytes, cursor, end);
+    case DataType.Ipv4:
+      cursor.type = DataType.Ipv4;
+      return new Ipv4Address(readFixed(bytes, cursor, end, 4, "IPV4"));
+    case DataType.Ipv6:
+      cursor.type = DataType.Ipv6;
+      return new Ipv6Address(readFixed(bytes, cursor, end, 16, "IPV6"));
+    case DataType.String:
+      cursor.type = DataType.String;
+      return readString(bytes, cursor, end, "STRING", true);
+    case DataType.Binary: {
+      cursor.type = DataType.Binary;
+      const length = readLength(bytes, cursor, end, "BINARY");
+      const start = cursor.pos;
+      cursor.pos = start + length;
+      return bytes.subarray(start, start + length);
+    }
+    default:
+      throw new MalformedFrameError(
+        `Cannot decode typed data: unknown type id ${type} (type byte 0x${
+          typeByte.toString(16).padStart(2, "0")
+        })`,
+        at,
+      );
+  }
+}
+
 /**
  * Reads one typed value. Binary values and addresses are views into `bytes`.
  *
@@ -127,49 +188,10 @@ function readFixed(
  * @throws {MalformedFrameError} On an unknown type id or a value cut short.
  */
 export function readTypedValue(bytes: Uint8Array, cursor: VarintCursor, end: number): TypedValue {
-  const at = cursor.pos;
-  if (at >= end) throw new MalformedFrameError("Cannot decode typed data: no bytes left", at);
-  const typeByte = bytes[at];
-  cursor.pos = at + 1;
-  switch (typeByte & 0x0f) {
-    case DataType.Null:
-      return NULL_VALUE;
-    case DataType.Boolean:
-      return (typeByte & 0x10) !== 0 ? TRUE_VALUE : FALSE_VALUE;
-    case DataType.Int32:
-      return new TypedValue(DataType.Int32, toSigned64(readVarint(bytes, cursor, end)));
-    case DataType.Uint32:
-      return new TypedValue(DataType.Uint32, readVarint(bytes, cursor, end));
-    case DataType.Int64:
-      return new TypedValue(DataType.Int64, toSigned64(readVarint(bytes, cursor, end)));
-    case DataType.Uint64:
-      return new TypedValue(DataType.Uint64, readVarint(bytes, cursor, end));
-    case DataType.Ipv4:
-      return new TypedValue(
-        DataType.Ipv4,
-        new Ipv4Address(readFixed(bytes, cursor, end, 4, "IPV4")),
-      );
-    case DataType.Ipv6:
-      return new TypedValue(
-        DataType.Ipv6,
-        new Ipv6Address(readFixed(bytes, cursor, end, 16, "IPV6")),
-      );
-    case DataType.String:
-      return new TypedValue(DataType.String, readString(bytes, cursor, end, "STRING", true));
-    case DataType.Binary: {
-      const length = readLength(bytes, cursor, end, "BINARY");
-      const start = cursor.pos;
-      cursor.pos = start + length;
-      return new TypedValue(DataType.Binary, bytes.subarray(start, start + length));
-    }
-    default:
-      throw new MalformedFrameError(
-        `Cannot decode typed data: unknown type id ${typeByte & 0x0f} (type byte 0x${
-          typeByte.toString(16).padStart(2, "0")
-        })`,
-        at,
-      );
-  }
+  const valueCursor: ValueCursor = { pos: cursor.pos, type: DataType.Null };
+  const value = readValue(bytes, valueCursor, end);
+  cursor.pos = valueCursor.pos;
+  return new TypedValue(valueCursor.type, value);
 }
 
 function wrongValue(value: TypedValue, expected: string): TypeError {

@@ -18,11 +18,10 @@ import {
   frameTypeName,
   readFrameHeader,
 } from "../codec/frame.ts";
-import { decodeKvList } from "../codec/kv_list.ts";
+import { decodeKvList, NamedValue, writeKvList } from "../codec/kv_list.ts";
 import { decodeMessages, type Message } from "../codec/message.ts";
 import { Status, statusMessage } from "../codec/status.ts";
-import { writeTypedValue } from "../codec/typed_data.ts";
-import { DataType, TypedValue } from "../codec/typed_value.ts";
+import { DataType } from "../codec/typed_value.ts";
 import { FrameReader } from "../reader/frame_reader.ts";
 import type { HandlerResult, MessageHandler, NotifyHandler } from "./context.ts";
 import { NotifyContext } from "./context.ts";
@@ -320,13 +319,11 @@ export class SpopConnection implements TransportSink {
     this.#state = State.Ready;
     const writer = this.#writer;
     const start = beginFrame(writer, FrameType.AgentHello, FrameFlags.Fin, 0, 0);
-    writeItem(writer, "version", new TypedValue(DataType.String, hello.version));
-    writeItem(writer, "max-frame-size", new TypedValue(DataType.Uint32, hello.maxFrameSize));
-    writeItem(
-      writer,
-      "capabilities",
-      new TypedValue(DataType.String, hello.capabilities.join(",")),
-    );
+    writeKvList(writer, [
+      new NamedValue("version", DataType.String, hello.version),
+      new NamedValue("max-frame-size", DataType.Uint32, hello.maxFrameSize),
+      new NamedValue("capabilities", DataType.String, hello.capabilities.join(",")),
+    ]);
     endFrame(writer, start);
     this.#options.logger.debug(
       `SPOA: ${hello.healthcheck ? "health check" : "handshake"} from ${this.remoteAddress}: ` +
@@ -655,8 +652,10 @@ export class SpopConnection implements TransportSink {
     }
     const writer = this.#writer;
     const start = beginFrame(writer, FrameType.AgentDisconnect, FrameFlags.Fin, 0, 0);
-    writeItem(writer, "status-code", new TypedValue(DataType.Uint32, status));
-    writeItem(writer, "message", new TypedValue(DataType.String, text));
+    writeKvList(writer, [
+      new NamedValue("status-code", DataType.Uint32, status),
+      new NamedValue("message", DataType.String, text),
+    ]);
     endFrame(writer, start);
     this.#closeAfterFlush = true;
     this.#scheduleFlush();
@@ -696,9 +695,4 @@ export class SpopConnection implements TransportSink {
       this.#drainTimer =
         undefined;
   }
-}
-
-function writeItem(writer: ByteWriter, name: string, value: TypedValue): void {
-  writer.string(name);
-  writeTypedValue(writer, value);
 }
