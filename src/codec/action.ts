@@ -246,13 +246,20 @@ export function decodeActions(bytes: Uint8Array, start = 0, end: number = bytes.
  *
  * @param writer The destination.
  * @param actions The actions.
+ * @param stopPast Stop encoding once the writer holds more than this many
+ *   bytes (the rest could not fit a frame anyway).
  */
-export function writeActions(writer: ByteWriter, actions: Iterable<Action>): void {
+export function writeActions(
+  writer: ByteWriter,
+  actions: Iterable<Action>,
+  stopPast = Infinity,
+): void {
   for (const action of actions) {
     writer.u8(action.type);
     writer.u8(action.type === ActionType.SetVar ? 3 : 2);
     writer.u8(action.scope);
     writer.string(action.name);
     if (action.type === ActionType.SetVar) writeTypedValue(writer, action.value);
+    if (writer.length > stopPast) return;
   }
 }

@@ -150,10 +150,15 @@ export class ByteWriter {
     this.length = writeVarint(bytes, this.length, written) + written;
   }
 
+  /** The size of the buffer, in bytes: it grows as needed and never shrinks. */
+  get capacity(): number {
+    return this.#bytes.length;
+  }
+
   /**
    * Returns a copy of everything written and empties the writer, keeping its buffer.
    *
-   * @returns The bytes written since the last `take()` or `clear()`.
+   * @returns The bytes written since the last `take()` or `truncate(0)`.
    */
   take(): Uint8Array {
     const out = this.#bytes.slice(0, this.length);

@@ -98,19 +98,20 @@ export function readString(
   return decodeText(bytes, start, start + length, lossy);
 }
 
-function readFixed(
+/** Reads a fixed-size value as a copy: an address kept by a handler must not pin the frame. */
+function copyFixed(
   bytes: Uint8Array,
   cursor: VarintCursor,
   end: number,
   size: number,
   what: string,
-) {
+): Uint8Array {
   const start = cursor.pos;
   if (end - start < size) {
     throw new MalformedFrameError(`Cannot decode ${what}: needs ${size} bytes`, start);
   }
   cursor.pos = start + size;
-  return bytes.subarray(start, start + size);
+  return bytes.slice(start, start + size);
 }
 
 /** A read position that also reports the type of the last value read. */
@@ -123,7 +124,7 @@ export interface ValueCursor extends VarintCursor {
  * Reads one typed value without wrapping it: the value is returned and its
  * type left in `cursor.type`, so callers build their own object (a
  * {@linkcode NamedValue} per argument) with no intermediate allocation.
- * Binary values and addresses are views into `bytes`.
+ * Binary values are views into `bytes`; addresses are copies (4 or 16 bytes).
  *
  * @param bytes The source.
  * @param cursor The read position, advanced past the value; receives the type.
@@ -154,10 +155,10 @@ export function readValue(bytes: Uint8Array, cursor: ValueCursor, end: number): 
       return readVarint(bytes, cursor, end);
     case DataType.Ipv4:
       cursor.type = DataType.Ipv4;
-      return new Ipv4Address(readFixed(bytes, cursor, end, 4, "IPV4"));
+      return new Ipv4Address(copyFixed(bytes, cursor, end, 4, "IPV4"));
     case DataType.Ipv6:
       cursor.type = DataType.Ipv6;
-      return new Ipv6Address(readFixed(bytes, cursor, end, 16, "IPV6"));
+      return new Ipv6Address(copyFixed(bytes, cursor, end, 16, "IPV6"));
     case DataType.String:
       cursor.type = DataType.String;
       return readString(bytes, cursor, end, "STRING", true);
@@ -179,7 +180,7 @@ export function readValue(bytes: Uint8Array, cursor: ValueCursor, end: number): 
 }
 
 /**
- * Reads one typed value. Binary values and addresses are views into `bytes`.
+ * Reads one typed value. Binary values are views into `bytes`; addresses are copies.
  *
  * @param bytes The source.
  * @param cursor The read position, advanced past the value.

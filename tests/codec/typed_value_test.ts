@@ -8,15 +8,12 @@ import {
   DataType,
   dataTypeName,
   decodeActions,
-  decodeText,
   encodeFrame,
   FrameType,
   Ipv4Address,
   Ipv6Address,
   MAX_VAR_NAME_LENGTH,
   parseIpAddress,
-  readString,
-  readTypedValue,
   scopeName,
   setVar,
   type SpopValue,
@@ -26,8 +23,13 @@ import {
   Value,
   VarScope,
   writeActions,
-  writeTypedValue,
 } from "../../src/codec/mod.ts";
+import {
+  decodeText,
+  readString,
+  readTypedValue,
+  writeTypedValue,
+} from "../../src/codec/typed_data.ts";
 import { fromHex, toHex } from "./_golden.ts";
 
 const utf8 = new TextEncoder();
@@ -162,17 +164,23 @@ describe("other types", () => {
     assert.equal(empty.value.length, 0);
   });
 
-  test("readTypedValue() returns BINARY values and addresses as views of the frame", () => {
-    const bytes = fromHex("0903deadbe" + "06c0000207");
+  test("readTypedValue() returns BINARY values as views of the frame, addresses as copies", () => {
+    const bytes = fromHex("0903deadbe" + "06c0000207" + "0720010db8000000000000000000000007");
     const cursor = { pos: 0 };
     const binary = readTypedValue(bytes, cursor, bytes.length);
-    const address = readTypedValue(bytes, cursor, bytes.length);
+    const v4 = readTypedValue(bytes, cursor, bytes.length);
+    const v6 = readTypedValue(bytes, cursor, bytes.length);
     assert.ok(binary.value instanceof Uint8Array);
     assert.equal(binary.value.buffer, bytes.buffer);
     assert.equal(toHex(binary.value), "deadbe");
-    assert.ok(address.value instanceof Ipv4Address);
-    assert.equal(address.value.bytes.buffer, bytes.buffer);
-    assert.equal(String(address.value), "192.0.2.7");
+    // A handler that caches an address must not pin the whole read buffer.
+    assert.ok(v4.value instanceof Ipv4Address && v6.value instanceof Ipv6Address);
+    assert.notEqual(v4.value.bytes.buffer, bytes.buffer);
+    assert.equal(v4.value.bytes.buffer.byteLength, 4);
+    assert.equal(v6.value.bytes.buffer.byteLength, 16);
+    bytes.fill(0);
+    assert.equal(String(v4.value), "192.0.2.7");
+    assert.equal(String(v6.value), "2001:db8::7");
   });
 
   test("writeTypedValue() and readTypedValue() round-trip addresses", () => {
