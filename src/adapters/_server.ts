@@ -1,22 +1,23 @@
 /**
- * The server handle all adapters return: close() stops accepting, then drains.
+ * The server handle all adapters return: `close()` stops accepting, then
+ * drains the connections this server accepted.
  *
  * @module
  */
 
-import type { Agent } from "../engine/agent.ts";
+import type { ConnectionHandler } from "../engine/transport.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /**
  * Builds the server handle.
  *
- * @param agent The agent whose connections close() drains.
+ * @param handler The connection handler whose connections close() drains.
  * @param address The bound address.
  * @param stopAccepting Closes the listener.
  * @returns The handle.
  */
 export function serverHandle(
-  agent: Agent,
+  handler: ConnectionHandler,
   address: ServerAddress,
   stopAccepting: () => void | Promise<void>,
 ): AgentServer {
@@ -27,31 +28,19 @@ export function serverHandle(
   const close = (): Promise<void> => {
     if (closing) return finished;
     closing = true;
-    const logger = agent.options.logger;
+    const logger = handler.logger;
     (async () => {
       try {
         await stopAccepting();
       } catch (error) {
         logger.error("SPOA: could not stop listening", error);
       }
-      await agent.drain();
+      await handler.drain();
       logger.info("SPOA: server closed");
     })().catch((error) => logger.error("SPOA: close failed", error)).finally(resolveFinished);
     return finished;
   };
   return { address, finished, close, [Symbol.asyncDispose]: close };
-}
-
-/**
- * Formats a peer address for logs: `host:port`, `[v6]:port`, or `unix`.
- *
- * @param hostname The peer's host, if TCP.
- * @param port The peer's port, if TCP.
- * @returns The text.
- */
-export function formatPeer(hostname: string | undefined, port: number | undefined): string {
-  if (hostname === undefined || hostname === "") return "unix";
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 /**

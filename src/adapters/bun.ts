@@ -6,9 +6,14 @@
  * @module
  */
 
-import type { Agent } from "../engine/agent.ts";
-import type { Transport, TransportSink } from "../engine/transport.ts";
-import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
+import type {
+  ConnectionHandler,
+  ConnectionService,
+  Transport,
+  TransportSink,
+} from "../engine/transport.ts";
+import { serverHandle, tcpTarget } from "./_server.ts";
+import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 interface BunSocket {
@@ -17,6 +22,7 @@ interface BunSocket {
   remotePort?: number;
   write(bytes: Uint8Array): number;
   end(): void;
+  shutdown?(halfClose?: boolean): void;
   terminate?(): void;
   pause?(): void;
   resume?(): void;
@@ -44,12 +50,6 @@ interface Connection {
   closing: boolean;
   closeTimer: ReturnType<typeof setTimeout> | undefined;
 }
-
-/**
- * How long close() waits for queued bytes to go out and the socket to close
- * before it drops it (a peer that stopped reading), as the Node adapter does.
- */
-const CLOSE_GRACE_MS = 2000;
 
 function bunRuntime(): BunRuntime {
   const bun = (globalThis as { Bun?: BunRuntime }).Bun;
@@ -80,7 +80,13 @@ function settleWrites(connection: Connection): void {
   resolve?.();
 }
 
-function open(agent: Agent, socket: BunSocket): void {
+/** Sends FIN once everything queued is out; reading goes on until the peer closes. */
+function halfClose(socket: BunSocket): void {
+  if (socket.shutdown) socket.shutdown();
+  else socket.end();
+}
+
+function open(handler: ConnectionHandler, socket: BunSocket): void {
   socket.setNoDelay?.(true);
   const connection = {
     pending: [],
@@ -102,18 +108,22 @@ function open(agent: Agent, socket: BunSocket): void {
     close() {
       if (connection.closing) return;
       connection.closing = true;
-      if (connection.pending.length === 0) socket.end();
-      const timer = setTimeout(() => {
+      // Send what is queued, then FIN (after the last drain if some is still queued), and read
+      // on (discarding) until the peer closes its side; a peer that does not is dropped after a
+      // grace period.
+      socket.resume?.();
+      if (connection.pending.length === 0) halfClose(socket);
+      connection.closeTimer = unrefTimer(() => {
         if (socket.terminate) socket.terminate();
         else socket.end();
       }, CLOSE_GRACE_MS);
-      (timer as unknown as { unref?(): void }).unref?.();
-      connection.closeTimer = timer;
     },
-    pause: () => socket.pause?.(),
+    pause: () => {
+      if (!connection.closing) socket.pause?.();
+    },
     resume: () => socket.resume?.(),
   };
-  const sink = agent.connect(transport);
+  const sink = handler.accept(transport);
   if (sink === undefined) {
     socket.end();
     return;
@@ -125,7 +135,7 @@ function open(agent: Agent, socket: BunSocket): void {
 /**
  * Listens with `Bun.listen` and serves `agent`.
  *
- * @param agent The agent.
+ * @param agent The agent (any {@linkcode ConnectionService}).
  * @param options Where to listen.
  * @returns The running server.
  * @throws {Error} (as a rejection) If the address cannot be bound.
@@ -137,7 +147,10 @@ function open(agent: Agent, socket: BunSocket): void {
  * const server = await listen(new Agent(), { port: 12345 });
  * ```
  */
-export function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
+export function listen(
+  agent: ConnectionService,
+  options: ListenOptions = {},
+): Promise<AgentServer> {
   try {
     return Promise.resolve(listenNow(agent, options));
   } catch (error) {
@@ -146,20 +159,19 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
   }
 }
 
-function listenNow(agent: Agent, options: ListenOptions): AgentServer {
+function listenNow(agent: ConnectionService, options: ListenOptions): AgentServer {
   const bun = bunRuntime();
+  const handler = agent.connectionHandler();
   const handlers = {
-    open: (socket: BunSocket) => open(agent, socket),
+    open: (socket: BunSocket) => open(handler, socket),
     data: (socket: BunSocket, chunk: Uint8Array) => {
-      socket.data?.sink.receive(
-        new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-      );
+      socket.data?.sink.receive(viewOf(chunk));
     },
     drain: (socket: BunSocket) => {
       const connection = socket.data;
       if (connection === undefined || !flush(socket, connection)) return;
       settleWrites(connection);
-      if (connection.closing) socket.end();
+      if (connection.closing) halfClose(socket);
     },
     error: (socket: BunSocket, error: unknown) => {
       if (socket.data) socket.data.error = error;
@@ -177,16 +189,7 @@ function listenNow(agent: Agent, options: ListenOptions): AgentServer {
   let listener: BunListener;
   let address: ServerAddress;
   if (options.path !== undefined) {
-    try {
-      // Replace a stale socket file, as the other adapters do.
-      const fs = (globalThis as { process?: { getBuiltinModule?(name: string): unknown } })
-        .process?.getBuiltinModule?.("node:fs") as
-          | { rmSync(path: string, options: { force: boolean }): void }
-          | undefined;
-      fs?.rmSync(options.path, { force: true });
-    } catch {
-      // Nothing to replace.
-    }
+    removeStaleSocket(options.path);
     listener = bun.listen({ unix: options.path, tls: options.tls, socket: handlers });
     address = { transport: "unix", path: options.path };
   } else {
@@ -204,6 +207,6 @@ function listenNow(agent: Agent, options: ListenOptions): AgentServer {
       port: listener.port ?? port,
     };
   }
-  agent.options.logger.info("SPOA: listening", address);
-  return serverHandle(agent, address, () => listener.stop(false));
+  handler.logger.info("SPOA: listening", address);
+  return serverHandle(handler, address, () => listener.stop(false));
 }

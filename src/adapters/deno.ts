@@ -7,20 +7,14 @@
  * @module
  */
 
-import type { Agent } from "../engine/agent.ts";
-import type { Transport } from "../engine/transport.ts";
-import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
+import type { ConnectionHandler, ConnectionService, Transport } from "../engine/transport.ts";
+import { serverHandle, tcpTarget } from "./_server.ts";
+import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer } from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /** Read slab size; a new slab starts when less than READ_MINIMUM is left. */
 const SLAB_SIZE = 64 * 1024;
 const READ_MINIMUM = 16 * 1024;
-
-/**
- * How long close() waits for queued bytes to go out before it closes anyway
- * (a peer that stopped reading), as the Node adapter does.
- */
-const CLOSE_GRACE_MS = 2000;
 
 function peerOf(conn: Deno.Conn): string {
   const remote = conn.remoteAddr;
@@ -32,22 +26,20 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-function serve(agent: Agent, conn: Deno.Conn): void {
+function serve(handler: ConnectionHandler, conn: Deno.Conn): void {
   if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay?.(true);
-  let closed = false;
+  let closing = false;
   let connClosed = false;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const closeConn = () => {
     if (connClosed) return;
     connClosed = true;
-    closeQuietly(conn);
+    clearTimeout(graceTimer);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
   };
   let paused: { promise: Promise<void>; resolve: () => void } | undefined;
   // Writes run one after another; `written` never rejects, so chaining on it and
@@ -73,26 +65,30 @@ function serve(agent: Agent, conn: Deno.Conn): void {
       return result;
     },
     close() {
-      if (closed) return;
-      closed = true;
-      // A paused read loop must wake up to see the close and report it.
+      if (closing) return;
+      closing = true;
+      // Send what is queued, then FIN; the read loop reads on (and discards) until the peer
+      // closes its side. A peer that does not, or does not read, is dropped after a grace.
       resume();
-      const timer = setTimeout(closeConn, CLOSE_GRACE_MS);
-      Deno.unrefTimer(timer);
-      written.then(() => {
-        clearTimeout(timer);
-        closeConn();
+      graceTimer = unrefTimer(closeConn, CLOSE_GRACE_MS);
+      written.then(async () => {
+        if (connClosed) return;
+        try {
+          await conn.closeWrite();
+        } catch {
+          closeConn();
+        }
       });
     },
     pause() {
-      if (paused) return;
+      if (paused || closing) return;
       let resolve!: () => void;
       const promise = new Promise<void>((r) => resolve = r);
       paused = { promise, resolve };
     },
     resume,
   };
-  const sink = agent.connect(transport);
+  const sink = handler.accept(transport);
   if (sink === undefined) {
     closeConn();
     return;
@@ -100,11 +96,19 @@ function serve(agent: Agent, conn: Deno.Conn): void {
   (async () => {
     let slab = new Uint8Array(SLAB_SIZE);
     let used = 0;
+    // After close(), bytes are read into a scratch buffer and dropped: the slab may still back
+    // frames a handler holds, so it is never reused.
+    let scratch: Uint8Array | undefined;
     let error: unknown;
     try {
-      while (!closed) {
+      for (;;) {
         if (paused) {
           await paused.promise;
+          continue;
+        }
+        if (closing) {
+          scratch ??= new Uint8Array(READ_MINIMUM);
+          if (await conn.read(scratch) === null) break;
           continue;
         }
         if (SLAB_SIZE - used < READ_MINIMUM) {
@@ -115,15 +119,13 @@ function serve(agent: Agent, conn: Deno.Conn): void {
         if (count === null) break;
         const chunk = slab.subarray(used, used + count);
         used += count;
-        sink.receive(chunk);
+        if (!closing) sink.receive(chunk);
       }
     } catch (cause) {
-      if (!closed) error = cause;
+      if (!closing) error = cause;
     }
-    if (!closed) {
-      closed = true;
-      closeConn();
-    }
+    closing = true;
+    closeConn();
     sink.closed(error);
   })();
 }
@@ -133,11 +135,7 @@ const ACCEPT_RETRY_MS = 100;
 
 function bind(options: ListenOptions): { listener: Deno.Listener; address: ServerAddress } {
   if (options.path !== undefined) {
-    try {
-      Deno.removeSync(options.path);
-    } catch {
-      // Nothing to replace.
-    }
+    removeStaleSocket(options.path);
     const listener = Deno.listen({ transport: "unix", path: options.path });
     return { listener, address: { transport: "unix", path: options.path } };
   }
@@ -153,7 +151,7 @@ function bind(options: ListenOptions): { listener: Deno.Listener; address: Serve
  * ~40 ms for the peer's delayed ACK), and `Deno.listen`'s `reusePort` needs
  * `--unstable-net` (without it Deno exits the process).
  *
- * @param agent The agent.
+ * @param agent The agent (any {@linkcode ConnectionService}).
  * @param options Where to listen.
  * @returns The running server.
  * @throws {Error} (as a rejection) If the address cannot be bound.
@@ -165,7 +163,10 @@ function bind(options: ListenOptions): { listener: Deno.Listener; address: Serve
  * const server = await listen(new Agent(), { port: 12345 });
  * ```
  */
-export function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
+export function listen(
+  agent: ConnectionService,
+  options: ListenOptions = {},
+): Promise<AgentServer> {
   if (options.tls || (options.path === undefined && options.reusePort)) {
     return import("./node.ts").then((node) => node.listen(agent, options));
   }
@@ -176,6 +177,7 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
     return Promise.reject(error);
   }
   const { listener, address } = bound;
+  const handler = agent.connectionHandler();
   let accepting = true;
   const accepted = (async () => {
     while (accepting) {
@@ -185,15 +187,15 @@ export function listen(agent: Agent, options: ListenOptions = {}): Promise<Agent
       } catch (error) {
         if (!accepting || error instanceof Deno.errors.BadResource) return;
         // One failed accept (out of file descriptors...) must not stop the server for good.
-        agent.options.logger.error("SPOA: accept failed", error);
+        handler.logger.error("SPOA: accept failed", error);
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
-      serve(agent, conn);
+      serve(handler, conn);
     }
   })();
-  agent.options.logger.info("SPOA: listening", address);
-  return Promise.resolve(serverHandle(agent, address, async () => {
+  handler.logger.info("SPOA: listening", address);
+  return Promise.resolve(serverHandle(handler, address, async () => {
     accepting = false;
     listener.close();
     await accepted;

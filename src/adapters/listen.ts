@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Agent } from "../engine/agent.ts";
+import type { ConnectionService } from "../engine/transport.ts";
 import type { AgentServer, ListenOptions } from "./types.ts";
 
 /** The runtimes with an adapter. */
@@ -18,7 +18,7 @@ export type RuntimeName = "deno" | "bun" | "node";
  *
  * @example
  * ```ts
- * import { detectRuntime } from "@spoa/agent";
+ * import { detectRuntime } from "./listen.ts";
  * console.log(detectRuntime());
  * ```
  */
@@ -41,7 +41,10 @@ export function detectRuntime(): RuntimeName {
  * @param options Where to listen.
  * @returns The running server.
  */
-export async function listen(agent: Agent, options: ListenOptions): Promise<AgentServer> {
+export async function listen(
+  agent: ConnectionService,
+  options: ListenOptions,
+): Promise<AgentServer> {
   switch (detectRuntime()) {
     case "deno":
       return (await import("./deno.ts")).listen(agent, options);

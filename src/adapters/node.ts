@@ -1,26 +1,23 @@
 /**
  * The Node adapter: `node:net` and `node:tls` sockets feeding the engine.
- * Honours `write() === false` and `'drain'`, and views each chunk (a Node byte buffer) as a
- * plain `Uint8Array` at the edge.
+ * Honours `write() === false` and `'drain'`, and views each chunk (a Node byte
+ * buffer) as a plain `Uint8Array` at the edge.
  *
  * @module
  */
 
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { rmSync } from "node:fs";
-import type { Agent } from "../engine/agent.ts";
-import type { Transport } from "../engine/transport.ts";
-import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
+import type { ConnectionHandler, ConnectionService, Transport } from "../engine/transport.ts";
+import { serverHandle, tcpTarget } from "./_server.ts";
+import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
-/** How long a closing socket may wait for the peer's FIN before it is destroyed. */
-const CLOSE_GRACE_MS = 2000;
-
-function serve(agent: Agent, socket: net.Socket): void {
+function serve(handler: ConnectionHandler, socket: net.Socket): void {
   socket.setNoDelay(true);
   let error: unknown;
   let closing = false;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const transport: Transport = {
     remoteAddress: formatPeer(socket.remoteAddress, socket.remotePort),
     write(bytes) {
@@ -38,30 +35,37 @@ function serve(agent: Agent, socket: net.Socket): void {
     close() {
       if (closing) return;
       closing = true;
+      // Send what is queued, then FIN; read on (and discard) until the peer closes its side,
+      // which Node answers by closing the socket; a peer that does not is dropped after a grace.
+      socket.resume();
       socket.end();
-      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      graceTimer = unrefTimer(() => socket.destroy(), CLOSE_GRACE_MS);
     },
-    pause: () => socket.pause(),
+    pause: () => {
+      if (!closing) socket.pause();
+    },
     resume: () => socket.resume(),
   };
-  const sink = agent.connect(transport);
+  const sink = handler.accept(transport);
   if (sink === undefined) {
     socket.destroy();
     return;
   }
-  socket.on("data", (chunk: Uint8Array) => {
-    sink.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  });
+  socket.on("data", (chunk: Uint8Array) => sink.receive(viewOf(chunk)));
   socket.on("error", (cause) => error = cause);
-  socket.on("close", () => sink.closed(error));
+  socket.on("close", () => {
+    clearTimeout(graceTimer);
+    sink.closed(error);
+  });
 }
 
 /**
  * Listens with `node:net` (or `node:tls`) and serves `agent`.
  *
- * @param agent The agent.
+ * @param agent The agent (any {@linkcode ConnectionService}).
  * @param options Where to listen.
  * @returns The running server.
+ * @throws {Error} (as a rejection) If the address cannot be bound.
  *
  * @example
  * ```ts ignore
@@ -70,8 +74,12 @@ function serve(agent: Agent, socket: net.Socket): void {
  * const server = await listen(new Agent(), { port: 12345 });
  * ```
  */
-export async function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
-  const onConnection = (socket: net.Socket) => serve(agent, socket);
+export async function listen(
+  agent: ConnectionService,
+  options: ListenOptions = {},
+): Promise<AgentServer> {
+  const handler = agent.connectionHandler();
+  const onConnection = (socket: net.Socket) => serve(handler, socket);
   const server = options.tls
     ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
     : net.createServer(onConnection);
@@ -82,7 +90,7 @@ export async function listen(agent: Agent, options: ListenOptions = {}): Promise
     };
     server.once("error", reject);
     if (options.path !== undefined) {
-      rmSync(options.path, { force: true });
+      removeStaleSocket(options.path);
       server.listen({ path: options.path }, listening);
     } else {
       const { hostname, port } = tcpTarget(options);
@@ -90,14 +98,14 @@ export async function listen(agent: Agent, options: ListenOptions = {}): Promise
     }
   });
   // Attached only now: a bind error is the rejection above, not also a log line.
-  server.on("error", (error) => agent.options.logger.error("SPOA: server error", error));
+  server.on("error", (error) => handler.logger.error("SPOA: server error", error));
   const bound = server.address();
   const address: ServerAddress = typeof bound === "object" && bound !== null
     ? { transport: "tcp", hostname: bound.address, port: bound.port }
     : { transport: "unix", path: options.path ?? String(bound) };
-  agent.options.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", address);
   // server.close() stops accepting at once; its callback would wait for every connection.
-  return serverHandle(agent, address, () => {
+  return serverHandle(handler, address, () => {
     server.close();
   });
 }

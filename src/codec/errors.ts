@@ -49,7 +49,7 @@ export class SpopError extends Error {
  *
  * @example Report where a frame is broken
  * ```ts
- * import { decodeFrame, MalformedFrameError } from "@spoa/agent";
+ * import { decodeFrame, MalformedFrameError } from "@spoa/agent/codec";
  * try {
  *   decodeFrame(new Uint8Array([3, 0, 0, 0, 1, 0xff]));
  * } catch (error) {

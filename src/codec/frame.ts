@@ -63,7 +63,7 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
  *
  * @example
  * ```ts
- * import { FrameType, frameTypeName } from "@spoa/agent";
+ * import { FrameType, frameTypeName } from "@spoa/agent/codec";
  * console.log(frameTypeName(FrameType.Ack)); // ACK
  * ```
  */
@@ -151,7 +151,7 @@ export interface Frame {
  *
  * @example
  * ```ts
- * import { decodeFrame, encodeFrame, FrameType } from "@spoa/agent";
+ * import { decodeFrame, encodeFrame, FrameType } from "@spoa/agent/codec";
  * const bytes = encodeFrame({ type: FrameType.Ack, streamId: 1, frameId: 1, actions: [] });
  * console.log(decodeFrame(bytes.subarray(4)).streamId); // 1
  * ```
@@ -278,7 +278,7 @@ export function writeFrame(writer: ByteWriter, init: FrameInit): number {
  *
  * @example
  * ```ts
- * import { encodeFrame, FrameType, setVar } from "@spoa/agent";
+ * import { encodeFrame, FrameType, setVar } from "@spoa/agent/codec";
  * const ack = encodeFrame({
  *   type: FrameType.Ack, streamId: 1, frameId: 1, actions: [setVar("sess", "score", 7)],
  * });

@@ -26,7 +26,7 @@ export const MAX_VARINT_BYTES = 10;
  *
  * @example
  * ```ts
- * import { varintLength } from "@spoa/agent/codec";
+ * import { varintLength } from "./varint.ts";
  * console.log(varintLength(239), varintLength(240)); // 1 2
  * ```
  */
@@ -63,7 +63,7 @@ export function varintLength(value: number | bigint): number {
  *
  * @example
  * ```ts
- * import { writeVarint } from "@spoa/agent/codec";
+ * import { writeVarint } from "./varint.ts";
  * const bytes = new Uint8Array(10);
  * const end = writeVarint(bytes, 0, 16380);
  * console.log(bytes.subarray(0, end)); // Uint8Array [ 252, 240, 6 ]
@@ -114,7 +114,7 @@ export function writeVarint(bytes: Uint8Array, offset: number, value: number | b
  *
  * @example
  * ```ts
- * import { encodeVarint } from "@spoa/agent/codec";
+ * import { encodeVarint } from "./varint.ts";
  * console.log(encodeVarint(2288)); // Uint8Array [ 240, 128, 0 ]
  * ```
  */
@@ -141,7 +141,7 @@ export interface VarintCursor {
  *
  * @example
  * ```ts
- * import { readVarint } from "@spoa/agent/codec";
+ * import { readVarint } from "./varint.ts";
  * const cursor = { pos: 0 };
  * console.log(readVarint(new Uint8Array([0xfc, 0xf0, 0x06]), cursor), cursor.pos); // 16380 3
  * ```
@@ -198,7 +198,7 @@ export function readVarint(
  *
  * @example
  * ```ts
- * import { decodeVarint } from "@spoa/agent/codec";
+ * import { decodeVarint } from "./varint.ts";
  * console.log(decodeVarint(new Uint8Array([0xf0, 0x80, 0x00]))); // [ 2288, 3 ]
  * ```
  */
@@ -217,7 +217,7 @@ export function decodeVarint(bytes: Uint8Array, offset = 0): [number | bigint, n
  *
  * @example
  * ```ts
- * import { toSigned64 } from "@spoa/agent/codec";
+ * import { toSigned64 } from "./varint.ts";
  * console.log(toSigned64(0xffff_ffff_ffff_ffffn)); // -1
  * ```
  */
@@ -238,7 +238,7 @@ export function toSigned64(raw: number | bigint): number | bigint {
  *
  * @example
  * ```ts
- * import { toUnsigned64 } from "@spoa/agent/codec";
+ * import { toUnsigned64 } from "./varint.ts";
  * console.log(toUnsigned64(-42)); // 18446744073709551574n
  * ```
  */

@@ -1,18 +1,24 @@
 /**
  * The agent: handlers by message name, options, and the connections it
- * serves. Adapters hand it sockets through {@linkcode Agent.connect}.
+ * serves, in one group per listening server.
  *
  * @module
  */
 
 import type { MessageHandler, NotifyHandler } from "./context.ts";
-import { type ConnectionOwner, SpopConnection } from "./connection.ts";
+import { ConnectionGroup } from "./connection_group.ts";
+import type { HandlerRegistry } from "./notify_runner.ts";
 import { type AgentOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import type { Transport, TransportSink } from "./transport.ts";
+import type {
+  ConnectionHandler,
+  ConnectionService,
+  Transport,
+  TransportSink,
+} from "./transport.ts";
 import type { AgentServer, ListenOptions } from "../adapters/types.ts";
 
-/** How long `drain()` waits, after the shutdown timeout, for sockets whose writes are stuck. */
-const TERMINATE_GRACE_MS = 1000;
+/** Anything with a message name: a name, or a declared message. */
+export type MessageName = string | { readonly name: string };
 
 /**
  * An SPOA agent. Register a handler per SPOE message name, then listen.
@@ -30,15 +36,29 @@ const TERMINATE_GRACE_MS = 1000;
  * console.log("listening on", server.address);
  * ```
  */
-export class Agent implements ConnectionOwner {
+export class Agent implements ConnectionService {
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;
-  /** The message handlers by message name. */
-  readonly handlers: Map<string, MessageHandler> = new Map();
-  /** The whole-NOTIFY handler, if any. */
-  notifyHandler: NotifyHandler | undefined;
-  #connections = new Set<SpopConnection>();
-  #idle: Array<() => void> = [];
+  #handlers = new Map<string, MessageHandler>();
+  #groups = new Set<ConnectionGroup>();
+  #direct: ConnectionGroup | undefined;
+  #connectionCount = 0;
+  #registry: HandlerRegistry = {
+    messageHandler: (name) => this.#handlers.get(name),
+    notifyHandler: undefined,
+  };
+  #host = {
+    options: undefined as unknown as ResolvedOptions,
+    registry: this.#registry,
+    reserve: () => {
+      if (this.#connectionCount >= this.options.maxConnections) return false;
+      this.#connectionCount++;
+      return true;
+    },
+    unreserve: () => {
+      this.#connectionCount--;
+    },
+  };
 
   /**
    * Creates an agent.
@@ -47,19 +67,19 @@ export class Agent implements ConnectionOwner {
    * @throws {RangeError} For an out-of-range option.
    */
   constructor(options: AgentOptions = {}) {
-    this.options = resolveOptions(options);
+    this.options = this.#host.options = resolveOptions(options);
   }
 
   /**
    * Registers the handler of one SPOE message (`spoe-message NAME`). Messages
    * with no handler are acknowledged without actions.
    *
-   * @param messageName The message name.
+   * @param message The message name, or a declared message.
    * @param handler Sync or async; adds actions through its context, or returns them.
    * @returns The agent, for chaining.
    */
-  on(messageName: string, handler: MessageHandler): this {
-    this.handlers.set(messageName, handler);
+  on(message: MessageName, handler: MessageHandler): this {
+    this.#handlers.set(typeof message === "string" ? message : message.name, handler);
     return this;
   }
 
@@ -71,79 +91,58 @@ export class Agent implements ConnectionOwner {
    * @returns The agent, for chaining.
    */
   onNotify(handler: NotifyHandler): this {
-    this.notifyHandler = handler;
+    this.#registry.notifyHandler = handler;
     return this;
   }
 
-  /** The number of connections being served. */
+  /** The message names with a handler, in registration order. */
+  get messageNames(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** The number of connections being served, over all servers. */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#connectionCount;
   }
 
   /**
-   * Takes a new connection (adapters call this).
+   * Opens a connection handler for one server (adapters call this): draining
+   * it drains only the connections it accepted.
+   *
+   * @returns The handler.
+   */
+  connectionHandler(): ConnectionHandler {
+    const group = new ConnectionGroup(this.#host);
+    this.#groups.add(group);
+    return group;
+  }
+
+  /**
+   * Takes a connection from a transport of your own (see
+   * `@spoa/agent/transport`), outside any server.
    *
    * @param transport The socket.
    * @returns The sink to feed, or `undefined` when `maxConnections` is reached
-   *   (the adapter then closes the socket).
+   *   or the agent is draining: close the socket.
    */
-  connect(transport: Transport): TransportSink | undefined {
-    if (this.#connections.size >= this.options.maxConnections) {
-      this.options.logger.warn(
-        `SPOA: refused a connection from ${transport.remoteAddress}: ` +
-          `maxConnections ${this.options.maxConnections} reached`,
-      );
-      return undefined;
+  accept(transport: Transport): TransportSink | undefined {
+    if (this.#direct === undefined) {
+      this.#groups.add(this.#direct = new ConnectionGroup(this.#host));
     }
-    const connection = new SpopConnection(this, transport);
-    this.#connections.add(connection);
-    return connection;
+    return this.#direct.accept(transport);
   }
 
   /**
-   * Forgets a closed connection (connections call this).
-   *
-   * @param connection The connection.
-   */
-  release(connection: SpopConnection): void {
-    this.#connections.delete(connection);
-    if (this.#connections.size === 0) {
-      for (const resolve of this.#idle.splice(0)) resolve();
-    }
-  }
-
-  /**
-   * Closes every connection gracefully: each keeps answering until nothing
-   * is in flight, then sends AGENT-DISCONNECT (status 0) and closes. After
-   * `shutdownTimeout` ms, what is left is answered with the fallback actions
-   * and closed. Stop accepting connections first (the server's `close()`
-   * does both).
+   * Closes every connection of every server gracefully: each keeps answering
+   * until nothing is in flight, then sends AGENT-DISCONNECT (status 0) and
+   * closes. After `shutdownTimeout` ms, what is left is answered with the
+   * fallback actions and closed. Stop accepting connections first (a server's
+   * `close()` does both, for its own connections).
    *
    * @returns A promise that settles when every connection is closed.
    */
   async drain(): Promise<void> {
-    if (this.#connections.size === 0) return;
-    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
-    for (const connection of this.#connections) connection.drain();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        for (const connection of this.#connections) connection.shutdownNow();
-        resolve();
-      }, this.options.shutdownTimeout);
-    });
-    await Promise.race([idle, deadline]);
-    clearTimeout(timer);
-    // A peer that stopped reading keeps its last writes pending: drop it after a grace period.
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => {
-      graceTimer = setTimeout(() => {
-        for (const connection of [...this.#connections]) connection.terminate();
-        resolve();
-      }, TERMINATE_GRACE_MS);
-    });
-    await Promise.race([idle, grace]);
-    clearTimeout(graceTimer);
+    await Promise.all([...this.#groups].map((group) => group.drain()));
   }
 
   /**

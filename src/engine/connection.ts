@@ -1,51 +1,60 @@
 /**
- * One SPOP connection's state machine: handshake, NOTIFY dispatch, ACKs,
- * fragments, DISCONNECT, timeouts and backpressure. It is fed by the frame
- * reader and writes through a {@linkcode Transport}; it never touches a runtime.
+ * One SPOP connection's state machine: handshake, frames by type, in-flight
+ * limit, DISCONNECT both ways, hello and idle timers, and the drain rules. It
+ * composes the frame reader, the fragment assembler, the notify runner and the
+ * outbox, and writes through a {@linkcode Transport}; it never touches a runtime.
  *
  * @module
  */
 
-import { type Action, writeActions } from "../codec/action.ts";
-import { ByteWriter } from "../codec/byte_writer.ts";
-import { SpopError } from "../codec/errors.ts";
+import type { Action } from "../codec/action.ts";
+import { decodeDisconnect, writeAgentDisconnect } from "../codec/disconnect_frames.ts";
+import { PeerDisconnectError, SpopError } from "../codec/errors.ts";
 import {
-  beginFrame,
-  endFrame,
   FrameFlags,
   type FrameHeader,
   FrameType,
   frameTypeName,
   readFrameHeader,
 } from "../codec/frame.ts";
-import { decodeKvList, NamedValue, writeKvList } from "../codec/kv_list.ts";
+import { writeAgentHello } from "../codec/hello_frames.ts";
+import { decodeKvList } from "../codec/kv_list.ts";
 import { decodeMessages, type Message } from "../codec/message.ts";
+import { writeAck } from "../codec/notify_frames.ts";
 import { Status, statusMessage } from "../codec/status.ts";
-import { DataType } from "../codec/typed_value.ts";
 import { FrameReader } from "../reader/frame_reader.ts";
-import type { HandlerResult, MessageHandler, NotifyHandler } from "./context.ts";
-import { NotifyContext } from "./context.ts";
+import { NotifyJob } from "./context.ts";
+import { FragmentAssembler } from "./fragment_assembler.ts";
 import { type HelloResult, negotiateHello } from "./hello.ts";
+import { logText } from "./log_text.ts";
+import { type HandlerRegistry, type NotifyOutcome, NotifyRunner } from "./notify_runner.ts";
 import type { ResolvedOptions } from "./options.ts";
+import { Outbox } from "./outbox.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
-/** What a connection needs from the agent that owns it. */
+/** What a connection needs from whoever accepted it. */
 export interface ConnectionOwner {
   /** The agent's options. */
   readonly options: ResolvedOptions;
-  /** The message handlers by message name. */
-  readonly handlers: ReadonlyMap<string, MessageHandler>;
-  /** The whole-NOTIFY handler, if any. */
-  readonly notifyHandler: NotifyHandler | undefined;
-  /** Called once when the connection is gone. */
+  /** The handlers. */
+  readonly registry: HandlerRegistry;
+  /**
+   * Called once when the connection is gone.
+   *
+   * @param connection The connection.
+   */
   release(connection: SpopConnection): void;
 }
 
 const State = { Hello: 0, Ready: 1, Closing: 2, Closed: 3 } as const;
 type State = typeof State[keyof typeof State];
 
-/** HAProxy limits the agent's DISCONNECT message to 255 bytes (legacy flt_spoe.c). */
-const MAX_DISCONNECT_MESSAGE = 255;
+/**
+ * The largest frame accepted before the handshake: a HAPROXY-HELLO is about
+ * 130 bytes (NOTES §7.1), so a peer cannot make a connection that never said
+ * HELLO buffer a large frame.
+ */
+export const HELLO_MAX_FRAME_SIZE = 2048;
 
 /**
  * Draining: say goodbye once nothing is in flight and no NOTIFY came for this
@@ -64,35 +73,16 @@ const DRAIN_QUIET_MS = 250;
  */
 const DRAIN_SETTLE_MS = 5;
 
-interface Fragments {
-  streamId: number;
-  frameId: number;
-  parts: Uint8Array[];
-  size: number;
-}
-
-function notActions(result: unknown): TypeError {
-  return new TypeError(
-    `a handler returned ${typeof result} ${String(result).slice(0, 40)}: ` +
-      `return nothing or an array of actions`,
-  );
-}
-
-function isThenable(value: unknown): value is PromiseLike<HandlerResult> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
-
 function isNormalSocketEnd(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionReset" ||
-    (error as { name?: unknown } | null)?.name === "ConnectionReset" ||
-    (error as { name?: unknown } | null)?.name === "BrokenPipe";
+  const name = (error as { name?: unknown } | null)?.name;
+  return code === "ECONNRESET" || code === "EPIPE" || name === "ConnectionReset" ||
+    name === "BrokenPipe";
 }
 
 /**
- * The engine side of one connection. Adapters create it through
- * `Agent.connect()` and feed it with {@linkcode SpopConnection.receive}.
+ * The engine side of one connection. An agent's connection handler creates it
+ * for each accepted socket; the adapter feeds it through {@linkcode TransportSink}.
  */
 export class SpopConnection implements TransportSink {
   /** HAProxy's engine-id, once the handshake is done. */
@@ -106,19 +96,17 @@ export class SpopConnection implements TransportSink {
   #options: ResolvedOptions;
   #transport: Transport;
   #reader: FrameReader;
-  #writer = new ByteWriter(1024);
+  #assembler: FragmentAssembler;
+  #runner: NotifyRunner;
+  #outbox: Outbox;
   #header: FrameHeader = { type: 0, flags: 0, streamId: 0, frameId: 0, payloadOffset: 0 };
   #state: State = State.Hello;
   #maxFrameSize: number;
-  #inFlight = 0;
-  #unflushedAcks = 0;
+  /** NOTIFYs whose handlers run (dispatched, answer not decided yet). */
+  #running = 0;
+  /** ACKs decided and not yet taken by the socket. */
+  #unwritten = 0;
   #paused = false;
-  #writing = false;
-  #flushScheduled = false;
-  #closeAfterFlush = false;
-  #fragments: Fragments | undefined;
-  #pending = new Set<NotifyContext>();
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #sawTraffic = false;
@@ -126,33 +114,47 @@ export class SpopConnection implements TransportSink {
   #drainEager = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #sawNotify = false;
-  #flush = () => this.#flushNow();
-  #onDeadline = () => this.#expire();
 
   /**
    * Creates the engine side of a connection.
    *
-   * @param owner The agent.
+   * @param owner Whoever accepted it.
    * @param transport The socket.
    */
   constructor(owner: ConnectionOwner, transport: Transport) {
     this.#owner = owner;
-    this.#options = owner.options;
+    const options = this.#options = owner.options;
     this.#transport = transport;
     this.remoteAddress = transport.remoteAddress;
-    this.#maxFrameSize = this.#options.maxFrameSize;
-    this.#reader = new FrameReader({ maxFrameSize: this.#maxFrameSize });
-    if (this.#options.helloTimeout > 0) {
+    this.#maxFrameSize = options.maxFrameSize;
+    this.#reader = new FrameReader({
+      maxFrameSize: Math.min(HELLO_MAX_FRAME_SIZE, options.maxFrameSize),
+    });
+    this.#assembler = new FragmentAssembler({
+      maxBytes: options.maxFragmentedSize,
+      maxFragments: options.maxFragments,
+    });
+    this.#runner = new NotifyRunner(owner.registry, options, {
+      finished: (job, actions, outcome, error) => this.#answer(job, actions, outcome, error),
+    });
+    this.#outbox = new Outbox(transport, {
+      written: (acks) => this.#written(acks),
+      failed: (error) => {
+        this.#transport.close();
+        this.closed(error);
+      },
+    });
+    if (options.helloTimeout > 0) {
       this.#helloTimer = setTimeout(() => {
         this.#fail(new SpopError(Status.Timeout, "no HAPROXY-HELLO in time"));
-      }, this.#options.helloTimeout);
+      }, options.helloTimeout);
     }
-    if (this.#options.idleTimeout > 0) this.#armIdleTimer();
+    if (options.idleTimeout > 0) this.#armIdleTimer();
   }
 
   /** The number of NOTIFYs received and not yet answered on the socket. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#running + this.#unwritten;
   }
 
   /** Whether the connection is closing or closed. */
@@ -161,7 +163,7 @@ export class SpopConnection implements TransportSink {
   }
 
   /**
-   * Takes inbound bytes from the socket.
+   * Takes inbound bytes from the socket. Once closing, they are discarded.
    *
    * @param chunk The bytes; not modified afterwards.
    */
@@ -186,14 +188,17 @@ export class SpopConnection implements TransportSink {
       log.debug(`SPOA connection from ${this.remoteAddress} closed`);
     }
     this.#state = State.Closed;
-    this.#abandonPending(new SpopError(Status.IoError, "the connection closed"));
+    this.#outbox.stop();
+    this.#runner.abandonAll(new SpopError(Status.IoError, "the connection closed"));
+    this.#forgetInput();
     this.#clearTimers();
     this.#owner.release(this);
   }
 
   /**
-   * Starts a graceful close: keep answering, and once no NOTIFY is in flight
-   * and none has come for a moment, send AGENT-DISCONNECT (status 0) and close.
+   * Starts a graceful close: keep answering, and once nothing is in flight
+   * (a partly received NOTIFY counts) and no NOTIFY has come for a moment,
+   * send AGENT-DISCONNECT (status 0) and close.
    */
   drain(): void {
     if (this.#state >= State.Closing || this.#draining) return;
@@ -208,39 +213,31 @@ export class SpopConnection implements TransportSink {
   }
 
   /**
-   * Ends the connection now: answers every NOTIFY still in flight with the
-   * fallback actions, sends AGENT-DISCONNECT (status 0) and closes.
+   * Ends the connection now: answers every NOTIFY still waiting on a handler
+   * with the fallback actions, sends AGENT-DISCONNECT (status 0) and closes.
    */
   shutdownNow(): void {
     if (this.#state >= State.Closing) return;
-    if (this.#inFlight > 0) {
+    if (this.#running > 0) {
       this.#options.logger.warn(
-        `SPOA: shutdown timeout: answering ${this.#inFlight} NOTIFY(s) in flight on the ` +
+        `SPOA: shutdown timeout: answering ${this.#running} NOTIFY(s) in flight on the ` +
           `connection from ${this.remoteAddress} with the fallback actions, then closing it`,
       );
     }
-    for (const context of [...this.#pending]) {
-      context.abort(new SpopError(Status.Normal, "the agent is shutting down"));
-      this.#complete(context, this.#options.fallbackActions);
-    }
+    this.#runner.answerAll(new SpopError(Status.Normal, "the agent is shutting down"));
     this.#disconnect(Status.Normal, "agent shutting down");
   }
 
-  /**
-   * Drops the connection at once, without waiting for pending writes (a peer
-   * that stopped reading). The transport closes the socket.
-   */
-  terminate(): void {
-    if (this.#state === State.Closed) return;
-    this.#state = State.Closing;
-    this.#transport.close();
-    this.closed();
+  /** Whether anything is received and not answered on the socket, or partly received. */
+  #busy(): boolean {
+    return this.#running > 0 || this.#unwritten > 0 || this.#assembler.active ||
+      this.#reader.bufferedBytes > 0;
   }
 
   #checkDrained(): void {
     this.#drainTimer = undefined;
     if (!this.#draining || this.#state >= State.Closing) return;
-    if (this.#inFlight === 0 && !this.#sawNotify && this.#reader.bufferedBytes === 0) {
+    if (!this.#busy() && !this.#sawNotify) {
       this.#disconnect(Status.Normal, "agent shutting down");
       return;
     }
@@ -249,7 +246,7 @@ export class SpopConnection implements TransportSink {
     // Busy: #written() brings the next check forward as soon as nothing is in flight.
     this.#drainTimer = setTimeout(
       () => this.#checkDrained(),
-      this.#drainEager && this.#inFlight === 0 ? DRAIN_SETTLE_MS : DRAIN_QUIET_MS,
+      this.#drainEager && !this.#busy() ? DRAIN_SETTLE_MS : DRAIN_QUIET_MS,
     );
   }
 
@@ -257,13 +254,8 @@ export class SpopConnection implements TransportSink {
     const reader = this.#reader;
     const limit = this.#options.maxInFlight;
     while (this.#state < State.Closing) {
-      if (this.#inFlight >= limit) {
-        if (!this.#paused) {
-          this.#paused = true;
-          this.#transport.pause();
-        }
-        return;
-      }
+      // HAProxy is not reading the answers: stop reading its frames until it does.
+      if (this.#unwritten >= limit) return this.#pause();
       let frame: Uint8Array | undefined;
       try {
         frame = reader.next();
@@ -274,6 +266,12 @@ export class SpopConnection implements TransportSink {
         return;
       }
     }
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#transport.pause();
   }
 
   #handleFrame(frame: Uint8Array): void {
@@ -317,68 +315,52 @@ export class SpopConnection implements TransportSink {
     this.#maxFrameSize = hello.maxFrameSize;
     this.#reader.maxFrameSize = hello.maxFrameSize;
     this.#state = State.Ready;
-    const writer = this.#writer;
-    const start = beginFrame(writer, FrameType.AgentHello, FrameFlags.Fin, 0, 0);
-    writeKvList(writer, [
-      new NamedValue("version", DataType.String, hello.version),
-      new NamedValue("max-frame-size", DataType.Uint32, hello.maxFrameSize),
-      new NamedValue("capabilities", DataType.String, hello.capabilities.join(",")),
-    ]);
-    endFrame(writer, start);
+    writeAgentHello(this.#outbox.writer, hello);
     this.#options.logger.debug(
       `SPOA: ${hello.healthcheck ? "health check" : "handshake"} from ${this.remoteAddress}: ` +
         `max-frame-size ${hello.maxFrameSize}, capabilities "${hello.capabilities.join(",")}"`,
     );
     if (hello.healthcheck) {
       this.#state = State.Closing;
-      this.#closeAfterFlush = true;
+      this.#clearTimers();
+      this.#outbox.closeAfterFlush();
+      return;
     }
-    this.#scheduleFlush();
+    this.#outbox.schedule();
   }
 
   #handleDisconnect(frame: Uint8Array, header: FrameHeader): void {
-    const items = decodeKvList(frame, header.payloadOffset);
-    let status = 0;
-    let message = "";
-    for (const item of items) {
-      if (item.name === "status-code" && typeof item.value === "number") status = item.value;
-      else if (item.name === "message" && typeof item.value === "string") message = item.value;
-    }
+    const { status, message } = decodeDisconnect(frame, header.payloadOffset);
+    const code = status ?? Status.Unknown;
     const text = `SPOA: HAProxy at ${this.remoteAddress} disconnected: status ${status} (${
-      message || statusMessage(status)
+      logText(message || statusMessage(code))
     })`;
     // 0 is a normal close and 2 HAProxy's idle timeout; others point at a protocol problem.
-    if (status === Status.Normal || status === Status.Timeout) this.#options.logger.debug(text);
+    if (code === Status.Normal || code === Status.Timeout) this.#options.logger.debug(text);
     else this.#options.logger.warn(text);
-    this.#disconnect(Status.Normal, "normal");
+    this.#disconnect(Status.Normal, "normal", new PeerDisconnectError(code, message));
   }
 
   #handleNotify(frame: Uint8Array, header: FrameHeader): void {
-    if (this.#fragments !== undefined) {
-      throw new SpopError(
-        Status.InterlacedFrames,
-        `NOTIFY ${header.streamId}/${header.frameId} arrived inside the fragmented NOTIFY ` +
-          `${this.#fragments.streamId}/${this.#fragments.frameId}`,
-      );
-    }
-    if ((header.flags & FrameFlags.Fin) === 0) {
-      if (header.flags & FrameFlags.Abort) return;
-      if (!this.hello?.fragmentation) {
-        throw new SpopError(
-          Status.FragmentationNotSupported,
-          "fragmented NOTIFY without negotiated fragmentation",
-        );
-      }
-      const payload = frame.subarray(header.payloadOffset);
-      this.#fragments = {
-        streamId: header.streamId,
-        frameId: header.frameId,
-        parts: [payload],
-        size: payload.length,
-      };
+    const assembler = this.#assembler;
+    if ((header.flags & FrameFlags.Fin) !== 0) {
+      assembler.expectIdle(header.streamId, header.frameId);
+      this.#dispatch(header.streamId, header.frameId, decodeMessages(frame, header.payloadOffset));
       return;
     }
-    this.#dispatch(header.streamId, header.frameId, decodeMessages(frame, header.payloadOffset));
+    if ((header.flags & FrameFlags.Abort) !== 0) {
+      this.#options.logger.debug(
+        `SPOA: ignored NOTIFY ${header.streamId}/${header.frameId} with ABORT and no FIN`,
+      );
+      return;
+    }
+    if (!this.hello?.fragmentation) {
+      throw new SpopError(
+        Status.FragmentationNotSupported,
+        "fragmented NOTIFY without negotiated fragmentation",
+      );
+    }
+    assembler.begin(header.streamId, header.frameId, frame.subarray(header.payloadOffset));
   }
 
   #handleFragment(frame: Uint8Array, header: FrameHeader): void {
@@ -388,180 +370,100 @@ export class SpopConnection implements TransportSink {
         "NOTIFY fragment without negotiated fragmentation",
       );
     }
-    const fragments = this.#fragments;
-    if (fragments === undefined) {
-      throw new SpopError(
-        Status.FrameIdNotFound,
-        `fragment of ${header.streamId}/${header.frameId} with no fragmented NOTIFY under way`,
-      );
-    }
-    if (fragments.streamId !== header.streamId || fragments.frameId !== header.frameId) {
-      throw new SpopError(
-        Status.InterlacedFrames,
-        `fragment of ${header.streamId}/${header.frameId} inside the fragmented NOTIFY ` +
-          `${fragments.streamId}/${fragments.frameId}`,
-      );
-    }
-    if (header.flags & FrameFlags.Abort) {
-      this.#fragments = undefined;
-      this.#options.logger.debug(
-        `SPOA: HAProxy aborted fragmented NOTIFY ${header.streamId}/${header.frameId}`,
-      );
+    const { streamId, frameId, flags } = header;
+    if ((flags & FrameFlags.Abort) !== 0) {
+      this.#assembler.abort(streamId, frameId);
+      this.#options.logger.debug(`SPOA: HAProxy aborted fragmented NOTIFY ${streamId}/${frameId}`);
       return;
     }
     const payload = frame.subarray(header.payloadOffset);
-    fragments.size += payload.length;
-    if (fragments.size > this.#options.maxFragmentedSize) {
-      throw new SpopError(
-        Status.FrameTooBig,
-        `fragmented NOTIFY exceeds maxFragmentedSize ${this.#options.maxFragmentedSize}`,
-      );
-    }
-    fragments.parts.push(payload);
-    if ((header.flags & FrameFlags.Fin) === 0) return;
-    this.#fragments = undefined;
-    const whole = new Uint8Array(fragments.size);
-    let offset = 0;
-    for (const part of fragments.parts) {
-      whole.set(part, offset);
-      offset += part.length;
-    }
-    this.#dispatch(header.streamId, header.frameId, decodeMessages(whole));
+    const whole = this.#assembler.continue(
+      streamId,
+      frameId,
+      (flags & FrameFlags.Fin) !== 0,
+      payload,
+    );
+    if (whole !== undefined) this.#dispatch(streamId, frameId, decodeMessages(whole));
   }
 
   #dispatch(streamId: number, frameId: number, messages: Message[]): void {
-    this.#inFlight++;
     this.#sawNotify = true;
-    this.#run(new NotifyContext(this, streamId, frameId, messages));
-  }
-
-  /** Runs the handler steps from `context.step`; one step per message, then the NOTIFY handler. */
-  #run(context: NotifyContext): void {
-    const messages = context.messages;
-    const handlers = this.#owner.handlers;
-    while (context.step <= messages.length) {
-      const step = context.step++;
-      let result: HandlerResult | Promise<HandlerResult>;
-      try {
-        if (step < messages.length) {
-          const handler = handlers.get(messages[step].name);
-          if (handler === undefined) continue;
-          result = handler(messages[step], context);
-        } else {
-          const handler = this.#owner.notifyHandler;
-          if (handler === undefined) break;
-          result = handler(messages, context);
-        }
-      } catch (error) {
-        return this.#handlerFailed(context, error);
-      }
-      if (isThenable(result)) {
-        this.#awaitHandler(context, result);
-        return;
-      }
-      if (result !== undefined && result !== null) {
-        if (!Array.isArray(result)) return this.#handlerFailed(context, notActions(result));
-        context.actions.push(...result);
-      }
+    this.#running++;
+    const job = new NotifyJob(this, streamId, frameId, messages, performance.now());
+    // Past maxInFlight running handlers, the agent sheds load rather than queue it: the NOTIFY
+    // is answered at once, and reading goes on (a HAPROXY-DISCONNECT is seen whatever runs).
+    if (this.#running > this.#options.maxInFlight) {
+      job.done = true;
+      this.#answer(job, this.#options.fallbackActions, "overload", undefined);
+      return;
     }
-    this.#complete(context, context.actions);
+    this.#runner.run(job);
   }
 
-  #awaitHandler(context: NotifyContext, result: PromiseLike<HandlerResult>): void {
-    if (context.deadline === 0) {
-      const timeout = this.#options.processingTimeout;
-      context.deadline = timeout > 0 ? performance.now() + timeout : Infinity;
-      this.#pending.add(context);
-      if (this.#deadlineTimer === undefined && timeout > 0) {
-        this.#deadlineTimer = setTimeout(this.#onDeadline, timeout);
-      }
-    }
-    result.then(
-      (actions) => {
-        if (context.done) return;
-        if (actions !== undefined && actions !== null) {
-          if (!Array.isArray(actions)) return this.#handlerFailed(context, notActions(actions));
-          context.actions.push(...actions);
-        }
-        this.#run(context);
-      },
-      (error) => this.#handlerFailed(context, error),
-    );
-  }
-
-  #handlerFailed(context: NotifyContext, error: unknown): void {
-    if (context.done) return;
-    const names = context.messages.map((message) => message.name).join(", ");
-    this.#options.logger.error(
-      `SPOA: handler failed for NOTIFY ${context.streamId}/${context.frameId} (${names}); ` +
-        `sending the fallback actions`,
-      error,
-    );
-    this.#complete(context, this.#options.fallbackActions);
-  }
-
-  /** Fires the deadline of every pending NOTIFY whose time has come; one timer per connection. */
-  #expire(): void {
-    this.#deadlineTimer = undefined;
-    const now = performance.now();
-    for (const context of this.#pending) {
-      if (context.deadline > now) {
-        this.#deadlineTimer = setTimeout(this.#onDeadline, context.deadline - now);
-        return;
-      }
-      this.#options.logger.warn(
-        `SPOA: NOTIFY ${context.streamId}/${context.frameId} missed the ` +
+  /** Writes the ACK of a finished NOTIFY: its actions, else the fallback, else none. */
+  #answer(
+    job: NotifyJob,
+    actions: readonly Action[],
+    outcome: NotifyOutcome,
+    error: unknown,
+  ): void {
+    const log = this.#options.logger;
+    if (outcome === "error") {
+      log.error(
+        `SPOA: handler failed for NOTIFY ${job.streamId}/${job.frameId} (${
+          logText(job.messages.map((message) => message.name).join(", "))
+        }); sending the fallback actions`,
+        error,
+      );
+    } else if (outcome === "deadline") {
+      log.warn(
+        `SPOA: NOTIFY ${job.streamId}/${job.frameId} missed the ` +
           `${this.#options.processingTimeout} ms processing deadline; sending the fallback actions`,
       );
-      context.abort(new SpopError(Status.Timeout, "processing deadline passed"));
-      this.#complete(context, this.#options.fallbackActions);
+    } else if (outcome === "overload") {
+      log.warn(
+        `SPOA: NOTIFY ${job.streamId}/${job.frameId} arrived with maxInFlight ` +
+          `(${this.#options.maxInFlight}) handlers running on the connection from ` +
+          `${this.remoteAddress}; sending the fallback actions`,
+      );
     }
-  }
-
-  #complete(context: NotifyContext, actions: readonly Action[]): void {
-    if (context.done) return;
-    context.done = true;
-    if (context.deadline !== 0) this.#pending.delete(context);
+    this.#running--;
     if (this.#state >= State.Closing) return;
-    const writer = this.#writer;
+    const writer = this.#outbox.writer;
     const start = writer.length;
     const fallback = this.#options.fallbackActions;
-    if (!this.#writeAck(context, actions)) {
+    if (!this.#writeAck(job, actions)) {
       writer.truncate(start);
-      if (actions !== fallback && this.#writeAck(context, fallback)) {
-        // The fallback ACK went out instead.
-      } else {
+      if (actions === fallback || !this.#writeAck(job, fallback)) {
         writer.truncate(start);
-        this.#writeAck(context, []);
+        this.#writeAck(job, []);
       }
     }
-    this.#unflushedAcks++;
-    this.#scheduleFlush();
+    this.#unwritten++;
+    this.#outbox.ackQueued();
   }
 
   /** Appends one ACK; false (and a log line) if it cannot be encoded or is too big. */
-  #writeAck(context: NotifyContext, actions: readonly Action[]): boolean {
-    const writer = this.#writer;
-    const start = beginFrame(
-      writer,
-      FrameType.Ack,
-      FrameFlags.Fin,
-      context.streamId,
-      context.frameId,
-    );
+  #writeAck(job: NotifyJob, actions: readonly Action[]): boolean {
+    let length: number;
     try {
-      writeActions(writer, actions);
+      length = writeAck(
+        this.#outbox.writer,
+        job.streamId,
+        job.frameId,
+        actions,
+        this.#maxFrameSize,
+      );
     } catch (error) {
       this.#options.logger.error(
-        `SPOA: cannot encode the actions for NOTIFY ${context.streamId}/${context.frameId}`,
+        `SPOA: cannot encode the actions for NOTIFY ${job.streamId}/${job.frameId}`,
         error,
       );
       return false;
     }
-    const length = endFrame(writer, start);
     if (length > this.#maxFrameSize) {
       this.#options.logger.warn(
-        `SPOA: the ACK for NOTIFY ${context.streamId}/${context.frameId} is ${length} bytes, ` +
+        `SPOA: the ACK for NOTIFY ${job.streamId}/${job.frameId} is ${length} bytes, ` +
           `over max-frame-size ${this.#maxFrameSize}; its actions are dropped`,
       );
       return false;
@@ -569,60 +471,15 @@ export class SpopConnection implements TransportSink {
     return true;
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
-  }
-
-  #flushNow(): void {
-    this.#flushScheduled = false;
-    if (this.#writing || this.#state === State.Closed) return;
-    const writer = this.#writer;
-    if (writer.length > 0) {
-      const bytes = writer.take();
-      const acks = this.#unflushedAcks;
-      this.#unflushedAcks = 0;
-      let pending: Promise<void> | undefined;
-      try {
-        pending = this.#transport.write(bytes);
-      } catch (error) {
-        this.#transport.close();
-        this.closed(error);
-        return;
-      }
-      if (pending !== undefined) {
-        this.#writing = true;
-        pending.then(
-          () => {
-            this.#writing = false;
-            this.#written(acks);
-            this.#flushNow();
-          },
-          (error) => {
-            this.#transport.close();
-            this.closed(error);
-          },
-        );
-        return;
-      }
-      this.#written(acks);
-    }
-    if (this.#closeAfterFlush && writer.length === 0) {
-      this.#closeAfterFlush = false;
-      this.#transport.close();
-    }
-  }
-
   #written(acks: number): void {
-    if (acks === 0 || this.#state === State.Closed) return;
-    this.#inFlight -= acks;
-    if (this.#drainEager && this.#inFlight === 0) {
+    if (acks === 0 || this.#state >= State.Closing) return;
+    this.#unwritten -= acks;
+    if (this.#drainEager && !this.#busy()) {
       clearTimeout(this.#drainTimer);
       this.#sawNotify = false;
       this.#drainTimer = setTimeout(() => this.#checkDrained(), DRAIN_SETTLE_MS);
     }
-    if (this.#paused && this.#inFlight < this.#options.maxInFlight) {
+    if (this.#paused && this.#unwritten < this.#options.maxInFlight) {
       this.#paused = false;
       this.#transport.resume();
       this.#pump();
@@ -634,47 +491,33 @@ export class SpopConnection implements TransportSink {
     const status = error instanceof SpopError ? error.status : Status.Unknown;
     const message = error instanceof Error ? error.message : String(error);
     this.#options.logger.error(
-      `SPOA: protocol error on the connection from ${this.remoteAddress}: ${message} ` +
+      `SPOA: protocol error on the connection from ${this.remoteAddress}: ${logText(message)} ` +
         `(status ${status}); closing it`,
     );
     this.#disconnect(status, message);
   }
 
   /** Sends AGENT-DISCONNECT after whatever ACKs are ready, then closes. */
-  #disconnect(status: number, message: string): void {
+  #disconnect(status: number, message: string, reason?: SpopError): void {
     if (this.#state >= State.Closing) return;
     this.#state = State.Closing;
-    this.#abandonPending(new SpopError(status, message));
+    this.#runner.abandonAll(reason ?? new SpopError(status, message));
+    this.#forgetInput();
     this.#clearTimers();
-    let text = message;
-    while (new TextEncoder().encode(text).length > MAX_DISCONNECT_MESSAGE) {
-      text = text.slice(0, -16);
-    }
-    const writer = this.#writer;
-    const start = beginFrame(writer, FrameType.AgentDisconnect, FrameFlags.Fin, 0, 0);
-    writeKvList(writer, [
-      new NamedValue("status-code", DataType.Uint32, status),
-      new NamedValue("message", DataType.String, text),
-    ]);
-    endFrame(writer, start);
-    this.#closeAfterFlush = true;
-    this.#scheduleFlush();
+    writeAgentDisconnect(this.#outbox.writer, status, message);
+    this.#outbox.closeAfterFlush();
   }
 
-  #abandonPending(reason: SpopError): void {
-    for (const context of this.#pending) {
-      context.done = true;
-      context.abort(reason);
-    }
-    this.#pending.clear();
-    this.#fragments = undefined;
+  /** Drops what was received and not processed: a fragmented NOTIFY. */
+  #forgetInput(): void {
+    this.#assembler.reset();
   }
 
   #armIdleTimer(): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#state >= State.Closing) return;
-      if (!this.#sawTraffic && this.#inFlight === 0) {
+      if (!this.#sawTraffic && !this.#busy()) {
         this.#options.logger.debug(`SPOA: closing idle connection from ${this.remoteAddress}`);
         this.#disconnect(Status.Timeout, "idle timeout");
         return;
@@ -687,12 +530,7 @@ export class SpopConnection implements TransportSink {
   #clearTimers(): void {
     clearTimeout(this.#helloTimer);
     clearTimeout(this.#idleTimer);
-    clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#drainTimer);
-    this.#helloTimer =
-      this.#idleTimer =
-      this.#deadlineTimer =
-      this.#drainTimer =
-        undefined;
+    this.#helloTimer = this.#idleTimer = this.#drainTimer = undefined;
   }
 }

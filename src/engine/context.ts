@@ -27,14 +27,6 @@ export type NotifyHandler = (
   context: NotifyContext,
 ) => HandlerResult | Promise<HandlerResult>;
 
-/** The connection facts a context exposes. */
-export interface ConnectionInfo {
-  /** HAProxy's engine-id from the handshake, if sent. */
-  readonly engineId: string | undefined;
-  /** The address of HAProxy's end of the connection. */
-  readonly remoteAddress: string | undefined;
-}
-
 /**
  * One NOTIFY being processed. Handlers read its ids and connection facts, add
  * actions with {@linkcode NotifyContext.setVar} and
@@ -50,72 +42,35 @@ export interface ConnectionInfo {
  * });
  * ```
  */
-export class NotifyContext {
+export interface NotifyContext {
   /** The NOTIFY's stream-id. */
   readonly streamId: number;
   /** The NOTIFY's frame-id. */
   readonly frameId: number;
   /** All messages of the NOTIFY, in order. */
   readonly messages: readonly Message[];
-  /** The actions the ACK will carry, in order. */
-  readonly actions: Action[] = [];
-  /** @internal The next handler step to run. */
-  step = 0;
-  /** @internal Set once the ACK is decided; later results are ignored. */
-  done = false;
-  /** @internal When the deadline passes (`performance.now()` ms), once asynchronous. */
-  deadline = 0;
-  #connection: ConnectionInfo;
-  #controller: AbortController | undefined;
-
-  /**
-   * Creates a context (the engine does this).
-   *
-   * @param connection The connection the NOTIFY came on.
-   * @param streamId The stream-id.
-   * @param frameId The frame-id.
-   * @param messages The messages.
-   */
-  constructor(
-    connection: ConnectionInfo,
-    streamId: number,
-    frameId: number,
-    messages: readonly Message[],
-  ) {
-    this.#connection = connection;
-    this.streamId = streamId;
-    this.frameId = frameId;
-    this.messages = messages;
-  }
-
-  /** HAProxy's engine-id from the handshake (one per HAProxy process or thread). */
-  get engineId(): string | undefined {
-    return this.#connection.engineId;
-  }
-
+  /** The actions the ACK will carry so far, in order. */
+  readonly actions: readonly Action[];
+  /** HAProxy's engine-id from the handshake (one per HAProxy process or thread), if sent. */
+  readonly engineId: string | undefined;
   /** The address of HAProxy's end of the connection. */
-  get remoteAddress(): string | undefined {
-    return this.#connection.remoteAddress;
-  }
-
-  /** Fires when the answer is no longer wanted: deadline passed, or connection closed. */
-  get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
-  }
-
+  readonly remoteAddress: string | undefined;
+  /**
+   * Fires when the answer is no longer wanted: the processing deadline passed
+   * (reason: a `SpopError` with status 2), HAProxy disconnected (a
+   * `PeerDisconnectError`), or the connection closed. Pass it to `fetch()` and
+   * the like.
+   */
+  readonly signal: AbortSignal;
   /**
    * Adds a set-var action to the ACK.
    *
    * @param scope `"proc"`, `"sess"`, `"txn"`, `"req"` or `"res"`.
    * @param name The variable name without scope or prefix (`[A-Za-z0-9_.]`).
-   * @param value The value: plain values are typed as {@linkcode toTypedValue} says.
+   * @param value The value: plain values are typed as `toTypedValue` says.
    * @throws {TypeError} For a bad scope, name or value.
    */
-  setVar(scope: ScopeName | VarScope, name: string, value: SpopValue | TypedValue): void {
-    this.actions.push(setVar(scope, name, value));
-  }
-
+  setVar(scope: ScopeName | VarScope, name: string, value: SpopValue | TypedValue): void;
   /**
    * Adds an unset-var action to the ACK.
    *
@@ -123,18 +78,75 @@ export class NotifyContext {
    * @param name The variable name without scope or prefix.
    * @throws {TypeError} For a bad scope or name.
    */
+  unsetVar(scope: ScopeName | VarScope, name: string): void;
+}
+
+/** The connection facts a context exposes. */
+export interface ConnectionInfo {
+  /** HAProxy's engine-id from the handshake, if sent. */
+  readonly engineId: string | undefined;
+  /** The address of HAProxy's end of the connection. */
+  readonly remoteAddress: string | undefined;
+}
+
+/**
+ * The engine's record of one NOTIFY: the context handlers see, plus where the
+ * notify runner is with it. Only the engine holds it as a `NotifyJob`.
+ */
+export class NotifyJob implements NotifyContext {
+  readonly streamId: number;
+  readonly frameId: number;
+  readonly messages: readonly Message[];
+  readonly actions: Action[] = [];
+  /** The next handler step to run: one per message, then the NOTIFY handler. */
+  step = 0;
+  /** Set once the ACK is decided; later results are ignored. */
+  done = false;
+  /** When the deadline passes (`performance.now()` ms), once asynchronous; 0 before. */
+  deadline = 0;
+  /** When the NOTIFY was dispatched (`performance.now()` ms). */
+  readonly startedAt: number;
+  #connection: ConnectionInfo;
+  #controller: AbortController | undefined;
+
+  constructor(
+    connection: ConnectionInfo,
+    streamId: number,
+    frameId: number,
+    messages: readonly Message[],
+    startedAt: number,
+  ) {
+    this.#connection = connection;
+    this.streamId = streamId;
+    this.frameId = frameId;
+    this.messages = messages;
+    this.startedAt = startedAt;
+  }
+
+  get engineId(): string | undefined {
+    return this.#connection.engineId;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#connection.remoteAddress;
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  setVar(scope: ScopeName | VarScope, name: string, value: SpopValue | TypedValue): void {
+    this.actions.push(setVar(scope, name, value));
+  }
+
   unsetVar(scope: ScopeName | VarScope, name: string): void {
     this.actions.push(unsetVar(scope, name));
   }
 
-  /**
-   * @internal Fires the signal.
-   * @param reason Why.
-   */
+  /** Fires the signal (creating it if no handler has read it yet, so a late reader sees it aborted). */
   abort(reason: unknown): void {
-    // Create the controller if the handler has not read the signal yet, so a handler that
-    // first looks at it after the deadline still sees it aborted.
     this.#controller ??= new AbortController();
-    this.#controller.abort(reason);
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 }

@@ -65,7 +65,8 @@ function isVersion2(text: string): boolean {
  *
  * @example
  * ```ts
- * import { DataType, NamedValue, negotiateHello } from "@spoa/agent";
+ * import { DataType, NamedValue } from "@spoa/agent";
+ * import { negotiateHello } from "./hello.ts";
  * const result = negotiateHello([
  *   new NamedValue("supported-versions", DataType.String, "2.0"),
  *   new NamedValue("max-frame-size", DataType.Uint32, 16380),

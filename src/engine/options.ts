@@ -16,20 +16,26 @@ export interface AgentOptions {
    */
   maxConnections?: number;
   /**
-   * The most NOTIFY frames in flight on one connection (received, not yet
-   * answered). Past it the agent stops reading that socket until one is
-   * answered. HAProxy 3.1+ sends up to 20 per connection, 2.6/3.0 up to
-   * `max-waiting-frames` (20 by default).
+   * The most NOTIFYs whose handlers run at once on one connection. A NOTIFY
+   * past it is answered at once with {@linkcode AgentOptions.fallbackActions}
+   * (the agent sheds load rather than queue it, and reads on, so HAProxy's
+   * DISCONNECT is always seen). It also bounds the answers waiting for a
+   * HAProxy that does not read them: past it, the agent stops reading that
+   * connection until they go out. HAProxy 3.1+ sends up to 20 NOTIFYs per
+   * connection, 2.6/3.0 up to `max-waiting-frames` (20 by default), so the
+   * default is never reached by HAProxy's defaults.
    *
    * @default {64}
    */
   maxInFlight?: number;
   /**
-   * The largest frame the agent accepts, not counting the 4-byte length. The
-   * handshake settles on the smaller of this and HAProxy's value (16380 with
-   * the default `tune.bufsize`); the agent's own frames respect the result.
-   * Lowering it below HAProxy's value makes legacy HAProxy (2.6/3.0) fail the
-   * first NOTIFY that no longer fits and fragment later ones.
+   * The largest frame the agent accepts, not counting the 4-byte length, from
+   * 256 to 16 MiB. The handshake settles on the smaller of this and HAProxy's
+   * value (16380 with the default `tune.bufsize`); the agent's own frames
+   * respect the result. Before the handshake, frames are limited to 2048 bytes
+   * (a HAPROXY-HELLO is about 130). Lowering it below HAProxy's value makes
+   * legacy HAProxy (2.6/3.0) fail the first NOTIFY that no longer fits and
+   * fragment later ones.
    *
    * @default {65532}
    */
@@ -48,6 +54,14 @@ export interface AgentOptions {
    * @default {1048576}
    */
   maxFragmentedSize?: number;
+  /**
+   * The most frames one fragmented NOTIFY may take. HAProxy fills each
+   * fragment up to max-frame-size − 32 bytes (224 at the smallest size, 256),
+   * so 4096 fragments carry at least about 900 KiB.
+   *
+   * @default {4096}
+   */
+  maxFragments?: number;
   /**
    * Milliseconds a new connection may take to send its HAPROXY-HELLO.
    *
@@ -98,11 +112,20 @@ export type ResolvedOptions = Required<AgentOptions>;
 /** setTimeout() fires at once past 2^31 − 1 ms, so no duration may be longer. */
 const MAX_DURATION = 2_147_483_647;
 
-function count(name: string, value: number, minimum: number): number {
-  if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new RangeError(
-      `Invalid option ${name}: ${value} (must be an integer, at least ${minimum})`,
-    );
+/** The largest `maxFrameSize`: 16 MiB, far above HAProxy's default 16380. */
+export const MAX_FRAME_SIZE_LIMIT = 16 * 1024 * 1024;
+
+function count(
+  name: string,
+  value: number,
+  minimum: number,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    const range = maximum === Number.MAX_SAFE_INTEGER
+      ? `at least ${minimum}`
+      : `from ${minimum} to ${maximum}`;
+    throw new RangeError(`Invalid option ${name}: ${value} (must be an integer, ${range})`);
   }
   return value;
 }
@@ -128,9 +151,10 @@ export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
     maxConnections: count("maxConnections", options.maxConnections ?? 1024, 1),
     maxInFlight: count("maxInFlight", options.maxInFlight ?? 64, 1),
     // SPOE.txt: max-frame-size is at least 256 bytes.
-    maxFrameSize: count("maxFrameSize", options.maxFrameSize ?? 65532, 256),
+    maxFrameSize: count("maxFrameSize", options.maxFrameSize ?? 65532, 256, MAX_FRAME_SIZE_LIMIT),
     fragmentation: options.fragmentation ?? true,
     maxFragmentedSize: count("maxFragmentedSize", options.maxFragmentedSize ?? 1048576, 256),
+    maxFragments: count("maxFragments", options.maxFragments ?? 4096, 1),
     helloTimeout: duration("helloTimeout", options.helloTimeout ?? 10000),
     idleTimeout: duration("idleTimeout", options.idleTimeout ?? 0),
     processingTimeout: duration("processingTimeout", options.processingTimeout ?? 10000),

@@ -35,7 +35,7 @@ export interface FrameReaderOptions {
  *
  * @example
  * ```ts
- * import { FrameReader } from "@spoa/agent";
+ * import { FrameReader } from "@spoa/agent/codec";
  * const reader = new FrameReader();
  * reader.push(new Uint8Array([0, 0, 0, 7, 2, 0, 0, 0]));
  * console.log(reader.next()); // undefined: the frame is not complete yet

@@ -9,10 +9,25 @@
 
 import { type Action, ActionType, scopeName } from "../codec/action.ts";
 import { ByteWriter } from "../codec/byte_writer.ts";
-import { decodeFrame, type Frame, FrameFlags, FrameType, writeFrame } from "../codec/frame.ts";
+import {
+  MAX_DISCONNECT_MESSAGE_BYTES,
+  readDisconnect,
+  writeHaproxyDisconnect,
+} from "../codec/disconnect_frames.ts";
+import {
+  decodeFrame,
+  type Frame,
+  FrameFlags,
+  FrameType,
+  frameTypeName,
+  readFrameHeader,
+  writeFrame,
+} from "../codec/frame.ts";
+import { writeHaproxyHello } from "../codec/hello_frames.ts";
 import type { MessageInit } from "../codec/message.ts";
 import { NamedValue } from "../codec/kv_list.ts";
 import { writeMessages } from "../codec/message.ts";
+import { writeNotify } from "../codec/notify_frames.ts";
 import { DataType, type SpopValue, toTypedValue, type TypedValue } from "../codec/typed_value.ts";
 import { FrameReader } from "../reader/frame_reader.ts";
 import type { Agent } from "../engine/agent.ts";
@@ -103,6 +118,30 @@ function ackResult(frame: Frame): AckResult {
   return { streamId: frame.streamId, frameId: frame.frameId, actions, vars };
 }
 
+/**
+ * The agent sent something real HAProxy would reject: a frame over the
+ * negotiated max-frame-size, an ACK without FIN or for a NOTIFY never sent, an
+ * AGENT-DISCONNECT message over 255 bytes, a frame of the wrong type for the
+ * state of the connection, an AGENT-HELLO HAProxy would refuse. Every waiter
+ * of the simulator fails with it, and {@linkcode HaproxySimulator.violations}
+ * keeps it.
+ */
+export class ProtocolViolationError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What the agent did wrong.
+   */
+  constructor(message: string) {
+    super(`the agent broke the protocol: ${message}`);
+    this.name = "ProtocolViolationError";
+  }
+}
+
+function itemOf(frame: Frame, name: string): NamedValue | undefined {
+  return frame.items?.find((item) => item.name === name);
+}
+
 /** The raw byte channel under a simulator: memory pipe or socket. */
 interface Channel {
   send(bytes: Uint8Array): void;
@@ -134,17 +173,27 @@ export class HaproxySimulator {
   /** Settles when the agent closes the connection. */
   readonly closed: Promise<void>;
   #channel!: Channel;
+  #inMemory = false;
   #reader = new FrameReader({ maxFrameSize: 0xffff_ffff });
   #writer = new ByteWriter(1024);
   #timeout: number;
   #frames: Frame[] = [];
   #frameWaiters: Waiter[] = [];
-  #acks = new Map<string, Frame>();
-  #ackWaiters = new Map<string, Waiter>();
+  /** ACKs not yet waited for, and waiters for ACKs not yet arrived, per `sid/fid`, in order. */
+  #acks = new Map<string, Frame[]>();
+  #ackWaiters = new Map<string, Waiter[]>();
   #nextStreamId: number;
   #isClosed = false;
   #resolveClosed!: () => void;
   #error: Error | undefined;
+  /** What the simulator sent, parsed again: which NOTIFYs await an ACK, which HELLO was sent. */
+  #sentReader = new FrameReader({ maxFrameSize: 0xffff_ffff });
+  #tracking = true;
+  #outstanding = new Map<string, number>();
+  #offeredFrameSize: number | undefined;
+  #agentFrameSize: number | undefined;
+  #agentState: "hello" | "ready" | "disconnected" = "hello";
+  #violations: string[] = [];
 
   private constructor(flavor: HaproxyFlavor, timeout: number) {
     this.flavor = flavor;
@@ -168,8 +217,9 @@ export class HaproxySimulator {
       onClose: () => simulator.#onClose(),
     }, options.remoteAddress);
     simulator.#pipe = pipe;
+    simulator.#inMemory = true;
     simulator.#channel = { send: (bytes) => pipe.send(bytes), close: () => pipe.end() };
-    const sink = agent.connect(pipe.transport);
+    const sink = agent.accept(pipe.transport);
     if (sink === undefined) {
       simulator.#onClose();
       return simulator;
@@ -223,11 +273,20 @@ export class HaproxySimulator {
   }
 
   /**
+   * What the agent did that real HAProxy would reject, in order (empty when
+   * all is well). Tests should check it is empty at the end.
+   */
+  get violations(): readonly string[] {
+    return this.#violations;
+  }
+
+  /**
    * Sends raw bytes, for malformed-input tests.
    *
    * @param bytes The bytes.
    */
   send(bytes: Uint8Array): void {
+    this.#track(bytes);
     this.#channel.send(bytes);
   }
 
@@ -249,24 +308,21 @@ export class HaproxySimulator {
    */
   hello(options: SimulatorHelloOptions = {}): Promise<Frame> {
     const omit = new Set(options.omit ?? []);
-    const items: NamedValue[] = [];
-    const add = (name: string, type: DataType, value: SpopValue) => {
-      if (!omit.has(name)) items.push(new NamedValue(name, type, value));
-    };
-    add("supported-versions", DataType.String, options.supportedVersions ?? "2.0");
-    add("max-frame-size", DataType.Uint32, options.maxFrameSize ?? 16380);
-    add(
-      "capabilities",
-      DataType.String,
-      options.capabilities ??
-        (options.healthcheck ? "" : this.flavor === "2.6" ? "pipelining,async" : "pipelining"),
-    );
-    if (options.healthcheck) {
-      add("healthcheck", DataType.Boolean, true);
-    } else {
-      add("engine-id", DataType.String, options.engineId ?? "3c6a1b2e-5f4d-4e8a-9b7c-0d1e2f3a4b5c");
-    }
-    this.sendFrame({ type: FrameType.HaproxyHello, items });
+    const keep = <T>(name: string, value: T): T | undefined => omit.has(name) ? undefined : value;
+    writeHaproxyHello(this.#writer, {
+      supportedVersions: keep("supported-versions", options.supportedVersions ?? "2.0"),
+      maxFrameSize: keep("max-frame-size", options.maxFrameSize ?? 16380),
+      capabilities: keep(
+        "capabilities",
+        options.capabilities ??
+          (options.healthcheck ? "" : this.flavor === "2.6" ? "pipelining,async" : "pipelining"),
+      ),
+      engineId: options.healthcheck
+        ? undefined
+        : keep("engine-id", options.engineId ?? "3c6a1b2e-5f4d-4e8a-9b7c-0d1e2f3a4b5c"),
+      healthcheck: options.healthcheck ? keep("healthcheck", true) : undefined,
+    });
+    this.send(this.#writer.take());
     return this.nextFrame();
   }
 
@@ -292,12 +348,8 @@ export class HaproxySimulator {
   ): { streamId: number; frameId: number } {
     const streamId = ids.streamId ?? this.#allocateStreamId();
     const frameId = ids.frameId ?? 1;
-    this.sendFrame({
-      type: FrameType.Notify,
-      streamId,
-      frameId,
-      messages: messages.map(toMessageInit),
-    });
+    writeNotify(this.#writer, streamId, frameId, messages.map(toMessageInit));
+    this.send(this.#writer.take());
     return { streamId, frameId };
   }
 
@@ -379,13 +431,25 @@ export class HaproxySimulator {
     const key = `${streamId}/${frameId}`;
     const ready = this.#acks.get(key);
     if (ready !== undefined) {
-      this.#acks.delete(key);
-      return ackResult(ready);
+      const frame = ready.shift()!;
+      if (ready.length === 0) this.#acks.delete(key);
+      return ackResult(frame);
     }
+    // HAProxy 2.6/3.0 reuse a (stream-id, frame-id) pair after a timeout: waiters of one pair
+    // get its ACKs in the order they arrive.
     const frame = await this.#wait(
       `the ACK of ${key}`,
-      (waiter) => this.#ackWaiters.set(key, waiter),
-      () => this.#ackWaiters.delete(key),
+      (waiter) => {
+        const waiters = this.#ackWaiters.get(key);
+        if (waiters === undefined) this.#ackWaiters.set(key, [waiter]);
+        else waiters.push(waiter);
+      },
+      (waiter) => {
+        const waiters = this.#ackWaiters.get(key);
+        const index = waiters?.indexOf(waiter) ?? -1;
+        if (index >= 0) waiters!.splice(index, 1);
+        if (waiters?.length === 0) this.#ackWaiters.delete(key);
+      },
     );
     return ackResult(frame);
   }
@@ -417,13 +481,8 @@ export class HaproxySimulator {
    * @returns The agent's AGENT-DISCONNECT frame.
    */
   async disconnect(status = 0, message = "normal"): Promise<Frame> {
-    this.sendFrame({
-      type: FrameType.HaproxyDisconnect,
-      items: [
-        new NamedValue("status-code", DataType.Uint32, status),
-        new NamedValue("message", DataType.String, message),
-      ],
-    });
+    writeHaproxyDisconnect(this.#writer, status, message);
+    this.send(this.#writer.take());
     const frame = await this.nextFrame();
     await this.closed;
     return frame;
@@ -440,27 +499,70 @@ export class HaproxySimulator {
     return id;
   }
 
+  /** Parses what the simulator sends, to know which NOTIFYs await an ACK. */
+  #track(bytes: Uint8Array): void {
+    if (!this.#tracking) return;
+    this.#sentReader.push(bytes.slice());
+    try {
+      for (let raw = this.#sentReader.next(); raw !== undefined; raw = this.#sentReader.next()) {
+        const header = readFrameHeader(raw, {
+          type: 0,
+          flags: 0,
+          streamId: 0,
+          frameId: 0,
+          payloadOffset: 0,
+        });
+        if (header.type === FrameType.Notify) {
+          const key = `${header.streamId}/${header.frameId}`;
+          this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + 1);
+        } else if (header.type === FrameType.HaproxyHello && this.#offeredFrameSize === undefined) {
+          // A test that offers a size HAProxy never would (below 256) checks against the default.
+          const size = itemOf(decodeFrame(raw), "max-frame-size")?.value;
+          this.#offeredFrameSize = typeof size === "number" && size >= 256 ? size : 16380;
+        }
+      }
+    } catch {
+      // Deliberately malformed bytes: from here on, which NOTIFYs await an ACK is unknown.
+      this.#tracking = false;
+    }
+  }
+
   #receive(bytes: Uint8Array): void {
+    // After a violation HAProxy would have closed: what follows is not looked at.
+    if (this.#violations.length > 0) return;
     this.#reader.push(bytes);
     for (;;) {
+      let raw: Uint8Array | undefined;
       let frame: Frame;
       try {
-        const raw = this.#reader.next();
-        if (raw === undefined) return;
+        raw = this.#reader.next();
+        if (raw === undefined) break;
+        const limit = this.#agentFrameSize ?? this.#offeredFrameSize ?? 16380;
+        if (raw.length > limit) {
+          this.#violate(`a frame of ${raw.length} bytes, over max-frame-size ${limit}`);
+          return;
+        }
         frame = decodeFrame(raw);
       } catch (error) {
-        this.#error = error as Error;
-        this.#failWaiters(this.#error);
+        this.#violate(`an undecodable frame (${(error as Error).message})`);
+        return;
+      }
+      const violation = this.#check(frame);
+      if (violation !== undefined) {
+        this.#violate(violation);
         return;
       }
       if (frame.type === FrameType.Ack) {
         const key = `${frame.streamId}/${frame.frameId}`;
-        const waiter = this.#ackWaiters.get(key);
+        const waiters = this.#ackWaiters.get(key);
+        const waiter = waiters?.shift();
+        if (waiters?.length === 0) this.#ackWaiters.delete(key);
         if (waiter) {
-          this.#ackWaiters.delete(key);
           waiter.resolve(frame);
         } else {
-          this.#acks.set(key, frame);
+          const ready = this.#acks.get(key);
+          if (ready === undefined) this.#acks.set(key, [frame]);
+          else ready.push(frame);
         }
       } else {
         const waiter = this.#frameWaiters.shift();
@@ -468,6 +570,82 @@ export class HaproxySimulator {
         else this.#frames.push(frame);
       }
     }
+    // HAProxy 3.2+ could reset a connection on an agent frame split over several writes
+    // (NOTES §1): in memory, each write of the agent must end on a frame boundary.
+    if (this.#inMemory && this.#reader.bufferedBytes > 0) {
+      this.#violate("a write of the agent ends inside a frame (write each frame whole)");
+    }
+  }
+
+  /** What real HAProxy would reject in a frame from the agent, if anything. */
+  #check(frame: Frame): string | undefined {
+    const name = frameTypeName(frame.type);
+    if (this.#agentState === "disconnected") return `${name} after AGENT-DISCONNECT`;
+    const control = frame.type === FrameType.AgentHello ||
+      frame.type === FrameType.AgentDisconnect;
+    if (control && (frame.streamId !== 0 || frame.frameId !== 0)) {
+      return `${name} with stream-id ${frame.streamId} and frame-id ${frame.frameId} (must be 0)`;
+    }
+    if (frame.flags !== FrameFlags.Fin) {
+      return `${name} with flags 0x${frame.flags.toString(16)} (HAProxy takes FIN only)`;
+    }
+    switch (frame.type) {
+      case FrameType.AgentHello:
+        if (this.#agentState !== "hello") return "a second AGENT-HELLO";
+        this.#agentState = "ready";
+        return this.#checkHello(frame);
+      case FrameType.AgentDisconnect: {
+        this.#agentState = "disconnected";
+        const { status, message } = readDisconnect(frame.items ?? []);
+        if (status === undefined) return "AGENT-DISCONNECT without a status-code";
+        const bytes = new TextEncoder().encode(message).length;
+        if (bytes > MAX_DISCONNECT_MESSAGE_BYTES) {
+          return `AGENT-DISCONNECT message of ${bytes} bytes (HAProxy 2.6/3.0 take 255)`;
+        }
+        return undefined;
+      }
+      case FrameType.Ack: {
+        if (this.#agentState === "hello") return "ACK before AGENT-HELLO";
+        if (!this.#tracking) return undefined;
+        const key = `${frame.streamId}/${frame.frameId}`;
+        const count = this.#outstanding.get(key) ?? 0;
+        if (count === 0) return `ACK ${key} for no NOTIFY awaiting one`;
+        if (count === 1) this.#outstanding.delete(key);
+        else this.#outstanding.set(key, count - 1);
+        return undefined;
+      }
+      default:
+        return `a frame of type ${name}`;
+    }
+  }
+
+  #checkHello(frame: Frame): string | undefined {
+    const version = itemOf(frame, "version");
+    if (version?.type !== DataType.String || version.value !== "2.0") {
+      return `AGENT-HELLO version ${JSON.stringify(version?.value)} (HAProxy takes "2.0")`;
+    }
+    const size = itemOf(frame, "max-frame-size");
+    const offered = this.#offeredFrameSize ?? 16380;
+    if (
+      size === undefined || typeof size.value !== "number" ||
+      size.type < DataType.Int32 || size.type > DataType.Uint64
+    ) {
+      return "AGENT-HELLO without an integer max-frame-size";
+    }
+    if (size.value < 256 || size.value > offered) {
+      return `AGENT-HELLO max-frame-size ${size.value} outside 256 to ${offered}`;
+    }
+    this.#agentFrameSize = size.value;
+    if (itemOf(frame, "capabilities")?.type !== DataType.String) {
+      return "AGENT-HELLO without capabilities (HAProxy 3.1+ health checks require them)";
+    }
+    return undefined;
+  }
+
+  #violate(message: string): void {
+    this.#violations.push(message);
+    this.#error = new ProtocolViolationError(message);
+    this.#failWaiters(this.#error);
   }
 
   #onClose(): void {
@@ -479,7 +657,9 @@ export class HaproxySimulator {
 
   #failWaiters(error: Error): void {
     for (const waiter of this.#frameWaiters.splice(0)) waiter.reject(error);
-    for (const waiter of this.#ackWaiters.values()) waiter.reject(error);
+    for (const waiters of this.#ackWaiters.values()) {
+      for (const waiter of waiters) waiter.reject(error);
+    }
     this.#ackWaiters.clear();
   }
 

@@ -174,8 +174,24 @@ export class RawPeer {
         return false;
       });
     });
-    socket.on("error", () => {});
+    socket.on("error", (error: { code?: string }) => {
+      if (error.code === "ECONNRESET") this.#reset = true;
+    });
+    socket.once("end", () => this.#sawFin = true);
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+  }
+
+  #reset = false;
+  #sawFin = false;
+
+  /** Whether the agent's side reset the connection (ECONNRESET) instead of closing it. */
+  get reset(): boolean {
+    return this.#reset;
+  }
+
+  /** Whether the agent's FIN arrived (a clean close of its side). */
+  get sawFin(): boolean {
+    return this.#sawFin;
   }
 
   /**

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { Agent } from "../../src/engine/agent.ts";
 import type { AgentOptions } from "../../src/engine/options.ts";
 import type { AgentServer, ListenOptions } from "../../src/adapters/types.ts";
-import { DataType, type Frame, FrameType, NamedValue } from "../../src/codec/mod.ts";
+import { DataType, encodeFrame, type Frame, FrameType, NamedValue } from "../../src/codec/mod.ts";
 import { HaproxySimulator } from "../../src/testing/simulator.ts";
 import {
   concat,
@@ -554,6 +554,33 @@ export function adapterSuite(label: string, listen: ListenFunction, features: Su
     } finally {
       release();
       await server.close();
+    }
+  });
+
+  test(`${label}: a peer still sending when the agent closes gets AGENT-DISCONNECT and a FIN, not a reset`, async () => {
+    // A bad frame, then 8 MiB of pipelined NOTIFYs in the same write: the agent closes while the
+    // peer's data is unread. It must half-close and read on, or the kernel resets the connection
+    // and the peer can lose the AGENT-DISCONNECT.
+    const notify = notifyBytes(1, 1, [{ name: "ping", args: [] }]);
+    const flood = concat(new Array(Math.ceil((8 << 20) / notify.length)).fill(notify));
+    const bad = encodeFrame({ type: FrameType.Ack, streamId: 1, frameId: 1, actions: [] });
+    for (let round = 0; round < 3; round++) {
+      const logger = recordingLogger();
+      const agent = new Agent({ logger }).on("ping", () => {});
+      const server = await listen(agent, { port: 0 });
+      try {
+        const peer = await RawPeer.connect(targetOf(server), { decode: true });
+        await peer.hello();
+        peer.send(concat([bad, flood]));
+        await within(peer.closed, 10_000, "the agent to close the connection");
+        const goodbye = peer.frames.find((frame) => frame.type === FrameType.AgentDisconnect);
+        assert.ok(goodbye, `round ${round}: the AGENT-DISCONNECT arrived`);
+        assert.equal(statusOf(goodbye), 4);
+        assert.equal(peer.reset, false, `round ${round}: the connection was reset`);
+        assert.equal(peer.sawFin, true, `round ${round}: the agent's FIN arrived`);
+      } finally {
+        await server.close();
+      }
     }
   });
 

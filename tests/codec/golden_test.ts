@@ -8,7 +8,6 @@ import {
   decodeFrame,
   decodeMessages,
   encodeFrame,
-  encodeVarint,
   FrameFlags,
   type FrameInit,
   FrameType,
@@ -29,6 +28,7 @@ import {
   unsetVar,
   Value,
 } from "../../src/codec/mod.ts";
+import { encodeVarint } from "../../src/codec/varint.ts";
 import {
   frameBody,
   fromHex,

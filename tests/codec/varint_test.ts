@@ -1,20 +1,18 @@
 // HAProxy's varint (NOTES §2; encode_varint/decode_varint in include/haproxy/intops.h).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { MalformedFrameError, SpopError, Status } from "../../src/codec/mod.ts";
 import {
   decodeVarint,
   encodeVarint,
-  MalformedFrameError,
   MAX_VARINT,
   MAX_VARINT_BYTES,
   readVarint,
-  SpopError,
-  Status,
   toSigned64,
   toUnsigned64,
   varintLength,
   writeVarint,
-} from "../../src/codec/mod.ts";
+} from "../../src/codec/varint.ts";
 import { fromHex, toHex } from "./_golden.ts";
 
 // Every row of the worked-examples table in NOTES §2: value, encoding.

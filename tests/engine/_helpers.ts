@@ -66,10 +66,16 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** Closes simulators from HAProxy's side and lets the agent see it (its timers are cleared). */
+/**
+ * Closes simulators from HAProxy's side and lets the agent see it (its timers are cleared), then
+ * checks that the agent sent nothing real HAProxy would reject.
+ */
 export async function shut(...simulators: HaproxySimulator[]): Promise<void> {
   for (const simulator of simulators) simulator.close();
   await tick();
+  for (const simulator of simulators) {
+    assert.deepEqual(simulator.violations, [], "the agent sent what HAProxy would reject");
+  }
 }
 
 /** Waits until the agent has closed the simulator's connection (or fails after `ms`). */
@@ -134,7 +140,7 @@ export function tap(agent: Agent): Tap {
   const writes: Uint8Array[] = [];
   const receivedWhilePaused: Uint8Array[] = [];
   const proxy = {
-    connect(transport: Transport): TransportSink | undefined {
+    accept(transport: Transport): TransportSink | undefined {
       let paused = false;
       const tapped: Transport = {
         get remoteAddress() {
@@ -156,7 +162,7 @@ export function tap(agent: Agent): Tap {
           transport.resume();
         },
       };
-      const sink = agent.connect(tapped);
+      const sink = agent.accept(tapped);
       if (sink === undefined) return undefined;
       return {
         receive(chunk) {

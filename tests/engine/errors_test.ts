@@ -576,3 +576,76 @@ test("Agent options reject durations setTimeout cannot hold and fractional sizes
   assert.throws(() => new Agent({ maxInFlight: 0 }), RangeError);
   assert.equal(new Agent({ idleTimeout: 2 ** 31 - 1 }).options.idleTimeout, 2 ** 31 - 1);
 });
+
+test("An ACK one byte over max-frame-size is not sent: the fallback goes out", async () => {
+  // As in the exactly-max test above, with one more byte of value.
+  const n = 256 - 15 + 1;
+  const agent = new Agent({ logger: silentLogger, fallbackActions: FALLBACK })
+    .on("over", (_m, context) => context.setVar("txn", "v", "x".repeat(n)));
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello({ maxFrameSize: 256 });
+    assert.deepEqual((await haproxy.notify([{ name: "over" }])).vars, { "txn.fallback": true });
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("A 900-byte protocol error message reaches HAProxy cut to 255 bytes, on a character boundary", async () => {
+  const haproxy = HaproxySimulator.connect(new Agent({ logger: silentLogger }));
+  try {
+    // A HELLO whose supported-versions is 300 × "é," makes the "no common version" message long.
+    await haproxy.hello({ supportedVersions: "é,".repeat(300) }).then((reply) => {
+      assertDisconnect(reply, Status.BadVersion);
+      const message = item(reply, "message") as string;
+      const bytes = new TextEncoder().encode(message).length;
+      assert.ok(bytes <= 255 && bytes >= 253, `${bytes} bytes`);
+      assert.ok(!message.includes("\ufffd"), "no character is cut in half");
+    });
+    await closedWithin(haproxy);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("maxFrameSize is at most 16 MiB: a larger option is a RangeError", () => {
+  assert.doesNotThrow(() => new Agent({ maxFrameSize: 16 * 1024 * 1024 }));
+  assert.throws(() => new Agent({ maxFrameSize: 16 * 1024 * 1024 + 1 }), RangeError);
+  assert.throws(() => new Agent({ maxFrameSize: 2 ** 31 }), RangeError);
+  assert.throws(() => new Agent({ maxFragments: 0 }), RangeError);
+});
+
+test("Before the handshake a frame longer than 2048 bytes closes the connection at once with status 3", async () => {
+  const haproxy = HaproxySimulator.connect(new Agent({ logger: silentLogger }), { timeout: 2000 });
+  try {
+    // Only the length and a few bytes: the agent must not wait for (or buffer) the rest.
+    haproxy.send(new Uint8Array([0, 0, 0xea, 0x60, 1, 0, 0, 0, 1]));
+    assertDisconnect(await haproxy.nextFrame(), Status.FrameTooBig);
+    await closedWithin(haproxy);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("Peer text in log lines is escaped: a DISCONNECT message or message name cannot forge lines", async () => {
+  const logger = new RecordingLogger();
+  const agent = new Agent({ logger }).on("evil\nname\u001b[31m", () => {
+    throw new Error("boom");
+  });
+  const first = HaproxySimulator.connect(agent);
+  const second = HaproxySimulator.connect(agent);
+  try {
+    await first.hello();
+    await first.notify([{ name: "evil\nname\u001b[31m" }]);
+    await second.hello();
+    await second.disconnect(Status.InvalidFrame, "bye\nERROR forged line\r\u001b[0m\u2028");
+    const lines = logger.lines.map((line) => line.message);
+    // deno-lint-ignore no-control-regex
+    const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+    for (const line of lines) assert.doesNotMatch(line, control, JSON.stringify(line));
+    assert.ok(lines.some((line) => line.includes("evil\\nname\\u001b[31m")));
+    assert.ok(lines.some((line) => line.includes("bye\\nERROR forged line\\r\\u001b[0m\\u2028")));
+  } finally {
+    await shut(first, second);
+  }
+});

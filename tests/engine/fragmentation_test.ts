@@ -236,3 +236,76 @@ test("A NOTIFY reassembled to exactly maxFragmentedSize is accepted", async () =
     await shut(haproxy);
   }
 });
+
+test("Empty fragments past maxFragments close the connection with status 3: a peer cannot grow the agent with them", async () => {
+  const { agent } = recordingAgent();
+  const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6", timeout: 3000 });
+  try {
+    await haproxy.hello();
+    const payload = messagesPayload([{ name: "big", args: { body: "x" } }]);
+    haproxy.sendFrame({ type: FrameType.Notify, flags: 0, streamId: 2, frameId: 1, payload });
+    // 1.5 million of these grew the agent by hundreds of MiB before fragments were counted.
+    for (let i = 0; i < 5000 && !haproxy.isClosed; i++) {
+      haproxy.sendFrame({ type: FrameType.Unset, flags: 0, streamId: 2, frameId: 1 });
+    }
+    assertDisconnect(await haproxy.nextFrame(), Status.FrameTooBig);
+    await closedWithin(haproxy);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("maxFragments counts the first frame: N frames are reassembled, N + 1 close the connection", async () => {
+  const body = "y".repeat(100);
+  const payload = messagesPayload([{ name: "big", args: { body } }]);
+  for (const frames of [4, 5]) {
+    const { agent } = recordingAgent({ maxFragments: 4 });
+    const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6", timeout: 3000 });
+    try {
+      await haproxy.hello();
+      const size = Math.ceil(payload.length / frames);
+      for (let i = 0; i < frames; i++) {
+        haproxy.sendFrame({
+          type: i === 0 ? FrameType.Notify : FrameType.Unset,
+          flags: i === frames - 1 ? FrameFlags.Fin : 0,
+          streamId: 4,
+          frameId: 1,
+          payload: payload.subarray(i * size, (i + 1) * size),
+        });
+      }
+      if (frames === 4) {
+        assert.deepEqual((await haproxy.waitAck(4, 1)).vars, { "txn.length": body.length });
+      } else {
+        assertDisconnect(await haproxy.nextFrame(), Status.FrameTooBig);
+        await closedWithin(haproxy);
+      }
+    } finally {
+      await shut(haproxy);
+    }
+  }
+});
+
+test("A NOTIFY with ABORT and no FIN is ignored, not taken as the start of a fragmented NOTIFY", async () => {
+  const { agent, calls } = recordingAgent();
+  const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6" });
+  try {
+    await haproxy.hello();
+    const payload = messagesPayload([{ name: "big", args: { body: "aborted" } }]);
+    haproxy.sendFrame({
+      type: FrameType.Notify,
+      flags: FrameFlags.Abort,
+      streamId: 6,
+      frameId: 1,
+      payload,
+    });
+    // Had it started a reassembly, this whole NOTIFY would be interlaced (status 11).
+    const ack = await haproxy.notify([{ name: "big", args: { body: "next" } }]);
+    assert.deepEqual(ack.vars, { "txn.length": 4 });
+    // ...and this fragment would continue it instead of being a fragment of nothing (status 12).
+    haproxy.sendFrame({ type: FrameType.Unset, flags: FrameFlags.Fin, streamId: 6, frameId: 1 });
+    assertDisconnect(await haproxy.nextFrame(), Status.FrameIdNotFound);
+    assert.deepEqual(calls, ["next"]);
+  } finally {
+    await shut(haproxy);
+  }
+});

@@ -203,3 +203,58 @@ test("Agent reports the engine-id and remote address of the handshake in the han
     await shut(haproxy);
   }
 });
+
+for (
+  const [what, items] of [
+    ["supported-versions as a BINARY", [
+      new NamedValue("supported-versions", DataType.Binary, new TextEncoder().encode("2.0")),
+      new NamedValue("max-frame-size", DataType.Uint32, 16380),
+      new NamedValue("capabilities", DataType.String, ""),
+    ]],
+    ["max-frame-size as a STRING", [
+      new NamedValue("supported-versions", DataType.String, "2.0"),
+      new NamedValue("max-frame-size", DataType.String, "16380"),
+      new NamedValue("capabilities", DataType.String, ""),
+    ]],
+    ["capabilities as a BOOL", [
+      new NamedValue("supported-versions", DataType.String, "2.0"),
+      new NamedValue("max-frame-size", DataType.Uint32, 16380),
+      new NamedValue("capabilities", DataType.Boolean, true),
+    ]],
+  ] as const
+) {
+  test(`Agent answers a HELLO with ${what} with AGENT-DISCONNECT status 4`, async () => {
+    const haproxy = HaproxySimulator.connect(quietAgent());
+    try {
+      haproxy.sendFrame({ type: FrameType.HaproxyHello, items });
+      assertDisconnect(await haproxy.nextFrame(), Status.InvalidFrame);
+      await closedWithin(haproxy);
+    } finally {
+      await shut(haproxy);
+    }
+  });
+}
+
+test("An engine-id that is not a STRING is not taken as the engine-id", async () => {
+  let seen: unknown = "unset";
+  const agent = quietAgent().on("who", (_message, context) => {
+    seen = context.engineId;
+  });
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    haproxy.sendFrame({
+      type: FrameType.HaproxyHello,
+      items: [
+        new NamedValue("supported-versions", DataType.String, "2.0"),
+        new NamedValue("max-frame-size", DataType.Uint32, 16380),
+        new NamedValue("capabilities", DataType.String, "pipelining"),
+        new NamedValue("engine-id", DataType.Int64, 42),
+      ],
+    });
+    assert.equal((await haproxy.nextFrame()).type, FrameType.AgentHello);
+    await haproxy.notify([{ name: "who" }]);
+    assert.equal(seen, undefined);
+  } finally {
+    await shut(haproxy);
+  }
+});

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setVar } from "../../src/codec/action.ts";
-import { FrameType } from "../../src/codec/frame.ts";
+import { encodeFrame, FrameFlags, FrameType } from "../../src/codec/frame.ts";
 import { Status } from "../../src/codec/status.ts";
 import { Agent } from "../../src/engine/agent.ts";
 import { silentLogger } from "../../src/engine/logger.ts";
@@ -13,6 +13,7 @@ import {
   type Deferred,
   deferred,
   delay,
+  messagesPayload,
   RecordingLogger,
   shut,
   tap,
@@ -191,4 +192,161 @@ test("drain() settles even when HAProxy stopped reading: the stuck connection is
   } finally {
     await shut(haproxy);
   }
+});
+
+test("drain(): a fragmented NOTIFY under way is in flight: answered before the goodbye (rest 300 ms later)", async () => {
+  const agent = new Agent({ logger: silentLogger }).on("big", (message, context) => {
+    context.setVar("txn", "length", (message.get("body") as string).length);
+  });
+  const tapped = tap(agent);
+  const haproxy = HaproxySimulator.connect(tapped.agent);
+  try {
+    await haproxy.hello();
+    const payload = messagesPayload([{ name: "big", args: { body: "z".repeat(300) } }]);
+    const half = payload.length >> 1;
+    const fragment = (part: Uint8Array, last: boolean) =>
+      haproxy.sendFrame({
+        type: last ? FrameType.Unset : FrameType.Notify,
+        flags: last ? FrameFlags.Fin : 0,
+        streamId: 9,
+        frameId: 1,
+        payload: part,
+      });
+    fragment(payload.subarray(0, half), false);
+    await tick();
+    const draining = agent.drain();
+    await delay(300);
+    fragment(payload.subarray(half), true);
+    assert.deepEqual((await haproxy.waitAck(9, 1)).vars, { "txn.length": 300 });
+    assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    await within(draining, 2000, "drain() to settle");
+    const types = tapped.frames().map((frame) => frame.type);
+    assert.deepEqual(types, [FrameType.AgentHello, FrameType.Ack, FrameType.AgentDisconnect]);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("drain(): on the HAProxy 2.6/3.0 fast path, a fragmented NOTIFY under way when the last ACK goes out is still in flight", async () => {
+  const gate = deferred();
+  const agent = new Agent({ logger: silentLogger })
+    .on("slow", async (_message, context) => {
+      await gate.promise;
+      context.setVar("txn", "slow", true);
+    })
+    .on("big", (message, context) => {
+      context.setVar("txn", "length", (message.get("body") as string).length);
+    });
+  const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6" });
+  try {
+    await haproxy.hello();
+    const slow = haproxy.notify([{ name: "slow" }], { streamId: 1, frameId: 1 });
+    const draining = agent.drain();
+    // The first check (after the quiet period) finds work in flight: the fast path is on, and
+    // the goodbye follows 5 ms after the last ACK unless something else is in flight.
+    await delay(300);
+    const payload = messagesPayload([{ name: "big", args: { body: "z".repeat(300) } }]);
+    const half = payload.length >> 1;
+    haproxy.sendFrame({
+      type: FrameType.Notify,
+      flags: 0,
+      streamId: 2,
+      frameId: 1,
+      payload: payload.subarray(0, half),
+    });
+    await tick();
+    gate.resolve();
+    assert.deepEqual((await slow).vars, { "txn.slow": true });
+    await delay(20);
+    haproxy.sendFrame({
+      type: FrameType.Unset,
+      flags: FrameFlags.Fin,
+      streamId: 2,
+      frameId: 1,
+      payload: payload.subarray(half),
+    });
+    assert.deepEqual((await haproxy.waitAck(2, 1)).vars, { "txn.length": 300 });
+    assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    await within(draining, 2000, "drain() to settle");
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("drain(): the bytes of a NOTIFY half received are in flight: it is answered before the goodbye", async () => {
+  const agent = new Agent({ logger: silentLogger })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    const notify = encodeFrame({
+      type: FrameType.Notify,
+      streamId: 3,
+      frameId: 1,
+      messages: [{ name: "ping", args: [] }],
+    });
+    haproxy.send(notify.subarray(0, 6));
+    await tick();
+    const draining = agent.drain();
+    await delay(400);
+    haproxy.send(notify.subarray(6));
+    assert.deepEqual((await haproxy.waitAck(3, 1)).vars, { "txn.pong": true });
+    assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    await within(draining, 2000, "drain() to settle");
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("drain(): the goodbye waits a quiet period first, so a NOTIFY already on the wire is answered", async () => {
+  const agent = new Agent({ logger: silentLogger })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    const started = performance.now();
+    const draining = agent.drain();
+    const goodbye = haproxy.nextFrame();
+    await delay(100);
+    assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
+    assertDisconnect(await goodbye, Status.Normal);
+    const waited = performance.now() - started;
+    // 250 ms of quiet after the NOTIFY at about 100 ms.
+    assert.ok(waited >= 330, `the goodbye came after a quiet period (${waited.toFixed(0)} ms)`);
+    await within(draining, 2000, "drain() to settle");
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("drain(): under steady load, HAProxy 2.6/3.0 get the goodbye at the first moment nothing is in flight; 3.1+ only once quiet", async () => {
+  const elapsed: Record<string, number> = {};
+  for (const flavor of ["2.6", "3.x"] as const) {
+    const agent = new Agent({ logger: silentLogger, shutdownTimeout: 1500 })
+      .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+    const haproxy = HaproxySimulator.connect(agent, { flavor });
+    try {
+      await haproxy.hello();
+      let stop = false;
+      // A NOTIFY every 40 ms: never 250 ms of quiet, but mostly nothing in flight.
+      const load = (async () => {
+        while (!stop && !haproxy.isClosed) {
+          await haproxy.notify([{ name: "ping" }]).catch(() => {});
+          await delay(40);
+        }
+      })();
+      await delay(100);
+      const started = performance.now();
+      const draining = agent.drain();
+      assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+      elapsed[flavor] = performance.now() - started;
+      stop = true;
+      await load;
+      await within(draining, 3000, "drain() to settle");
+    } finally {
+      await shut(haproxy);
+    }
+  }
+  assert.ok(elapsed["2.6"] < 1000, `2.6: goodbye after ${elapsed["2.6"].toFixed(0)} ms`);
+  assert.ok(elapsed["3.x"] >= 1400, `3.x: goodbye after ${elapsed["3.x"].toFixed(0)} ms`);
 });

@@ -324,3 +324,59 @@ test("Handlers get typed values: INT64 numbers, bigint extremes, IP addresses, b
     await shut(haproxy);
   }
 });
+
+for (const kind of ["sync", "async"] as const) {
+  test(`A ${kind} handler returning a million actions gets the fallback ACK, and nothing escapes`, async () => {
+    const many = new Array(1_000_000).fill(setVar("txn", "n", 1));
+    const agent = new Agent({ logger: silentLogger, fallbackActions: [setVar("txn", "fb", true)] })
+      .on("many", kind === "sync" ? () => many : () => Promise.resolve(many))
+      .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+    const haproxy = HaproxySimulator.connect(agent);
+    try {
+      await haproxy.hello();
+      // Appended without a spread (which overflows the stack); too big for a frame, so the
+      // fallback goes out, and the connection keeps serving.
+      assert.deepEqual((await haproxy.notify([{ name: "many" }])).vars, { "txn.fb": true });
+      assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
+    } finally {
+      await shut(haproxy);
+    }
+  });
+}
+
+test("A thenable that calls back twice, or throws from then(), still gets exactly one ACK", async () => {
+  const twice = {
+    then(resolve: (value: undefined) => void, reject: (error: unknown) => void) {
+      resolve(undefined);
+      resolve(undefined);
+      reject(new Error("late"));
+    },
+  };
+  const throwing = {
+    then() {
+      throw new Error("then() threw");
+    },
+  };
+  const agent = new Agent({ logger: silentLogger, fallbackActions: [setVar("txn", "fb", true)] })
+    .on("twice", (_message, context) => {
+      context.setVar("txn", "ok", true);
+      return twice as unknown as Promise<undefined>;
+    })
+    .on("throwing", () => throwing as unknown as Promise<undefined>);
+  const tapped = tap(agent);
+  const haproxy = HaproxySimulator.connect(tapped.agent);
+  try {
+    await haproxy.hello();
+    assert.deepEqual((await haproxy.notify([{ name: "twice" }], { streamId: 1 })).vars, {
+      "txn.ok": true,
+    });
+    assert.deepEqual((await haproxy.notify([{ name: "throwing" }], { streamId: 3 })).vars, {
+      "txn.fb": true,
+    });
+    await delay(10);
+    assert.equal(tapped.acks(1, 1).length, 1);
+    assert.equal(tapped.acks(3, 1).length, 1);
+  } finally {
+    await shut(haproxy);
+  }
+});

@@ -1,0 +1,140 @@
+// The notify runner alone: handler steps in order, one answer per NOTIFY whatever the handlers
+// do, and the deadline of asynchronous ones.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type Action, setVar } from "../../src/codec/action.ts";
+import { Message } from "../../src/codec/message.ts";
+import { type MessageHandler, type NotifyHandler, NotifyJob } from "../../src/engine/context.ts";
+import {
+  type HandlerRegistry,
+  type NotifyOutcome,
+  NotifyRunner,
+} from "../../src/engine/notify_runner.ts";
+import { delay, tick } from "./_helpers.ts";
+
+const FALLBACK = [setVar("txn", "fallback", true)];
+
+function setup(
+  handlers: Record<string, MessageHandler>,
+  options: { notifyHandler?: NotifyHandler; processingTimeout?: number } = {},
+) {
+  const answers: Array<{ job: NotifyJob; actions: readonly Action[]; outcome: NotifyOutcome }> = [];
+  const registry: HandlerRegistry = {
+    messageHandler: (name) => handlers[name],
+    notifyHandler: options.notifyHandler,
+  };
+  const runner = new NotifyRunner(
+    registry,
+    { processingTimeout: options.processingTimeout ?? 0, fallbackActions: FALLBACK },
+    { finished: (job, actions, outcome) => answers.push({ job, actions, outcome }) },
+  );
+  let streamId = 1;
+  const run = (...names: string[]) => {
+    const job = new NotifyJob(
+      { engineId: "e", remoteAddress: "r" },
+      streamId += 2,
+      1,
+      names.map((name) => new Message(name, [])),
+      performance.now(),
+    );
+    runner.run(job);
+    return job;
+  };
+  return { runner, answers, run };
+}
+
+const names = (actions: readonly Action[]) => actions.map((action) => action.name);
+
+test("NotifyRunner runs sync handlers in message order, then the NOTIFY handler, and answers at once", () => {
+  const order: string[] = [];
+  const { answers, run } = setup({
+    a: (_m, c) => void (order.push("a"), c.setVar("txn", "a", 1)),
+    b: () => (order.push("b"), [setVar("txn", "b", 2)]),
+  }, { notifyHandler: () => void order.push("notify") });
+  run("a", "unknown", "b");
+  assert.deepEqual(order, ["a", "b", "notify"]);
+  assert.equal(answers.length, 1);
+  assert.equal(answers[0].outcome, "ok");
+  assert.deepEqual(names(answers[0].actions), ["a", "b"]);
+});
+
+test("NotifyRunner continues after an async handler and answers once with all actions", async () => {
+  const { runner, answers, run } = setup({
+    a: async (_m, c) => {
+      await delay(1);
+      c.setVar("txn", "a", 1);
+    },
+    b: () => [setVar("txn", "b", 2)],
+  });
+  run("a", "b");
+  assert.equal(runner.pending, 1);
+  assert.equal(answers.length, 0);
+  await delay(20);
+  assert.equal(answers.length, 1);
+  assert.deepEqual(names(answers[0].actions), ["a", "b"]);
+  assert.equal(runner.pending, 0);
+});
+
+for (
+  const [what, handler] of [
+    ["throws", () => {
+      throw new Error("x");
+    }],
+    ["rejects", () => Promise.reject(new Error("x"))],
+    ["returns a string", () => "nope" as unknown as undefined],
+    ["resolves to a number", () => Promise.resolve(7 as unknown as undefined)],
+    ["returns a thenable whose then() throws", () =>
+      ({
+        then() {
+          throw new Error("then");
+        },
+      }) as unknown as Promise<undefined>],
+  ] as const
+) {
+  test(`NotifyRunner answers a NOTIFY whose handler ${what} with the fallback actions, once`, async () => {
+    let later = 0;
+    const { answers, run } = setup({ bad: handler, later: () => void later++ });
+    run("bad", "later");
+    await tick();
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0].outcome, "error");
+    assert.equal(answers[0].actions, FALLBACK);
+    assert.equal(later, 0, "later handlers of the same NOTIFY do not run");
+  });
+}
+
+test("NotifyRunner fires deadlines in order with one timer, and ignores late results", async () => {
+  const signals: AbortSignal[] = [];
+  const { answers, run } = setup({
+    slow: (_m, c) => {
+      signals.push(c.signal);
+      return new Promise((resolve) => setTimeout(() => resolve([setVar("txn", "late", 1)]), 80));
+    },
+  }, { processingTimeout: 30 });
+  run("slow");
+  await delay(10);
+  run("slow");
+  await delay(60);
+  assert.deepEqual(answers.map((answer) => answer.outcome), ["deadline", "deadline"]);
+  assert.ok(signals.every((signal) => signal.aborted));
+  await delay(80);
+  assert.equal(answers.length, 2, "the late results send nothing");
+});
+
+test("NotifyRunner.answerAll() answers pending NOTIFYs with the fallback; abandonAll() answers none", async () => {
+  const never = () => new Promise<undefined>(() => {});
+  const first = setup({ never });
+  first.run("never");
+  first.run("never");
+  first.runner.answerAll(new Error("shutdown"));
+  assert.deepEqual(first.answers.map((answer) => answer.outcome), ["shutdown", "shutdown"]);
+  assert.ok(first.answers.every((answer) => answer.job.signal.aborted));
+
+  const second = setup({ never }, { processingTimeout: 10 });
+  const job = second.run("never");
+  second.runner.abandonAll(new Error("closed"));
+  await delay(30);
+  assert.equal(second.answers.length, 0);
+  assert.equal(job.signal.aborted, true);
+  assert.equal(second.runner.pending, 0);
+});

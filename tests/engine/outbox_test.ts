@@ -1,0 +1,144 @@
+// The outbox alone: one write per turn, ACK counts per write, backpressure, close after flush, and
+// a buffer that shrinks back after a large frame.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Outbox, SHRINK_ABOVE } from "../../src/engine/outbox.ts";
+import type { Transport } from "../../src/engine/transport.ts";
+import { deferred, tick } from "./_helpers.ts";
+
+interface FakeSocket {
+  transport: Transport;
+  writes: Uint8Array[];
+  closes: number;
+  /** Makes the next writes wait until the returned function is called. */
+  block(): () => void;
+}
+
+function fakeSocket(): FakeSocket {
+  const socket: FakeSocket = {
+    writes: [],
+    closes: 0,
+    block() {
+      const gate = deferred();
+      blocked = gate.promise;
+      return () => {
+        blocked = undefined;
+        gate.resolve();
+      };
+    },
+    transport: {
+      remoteAddress: "test",
+      write(bytes) {
+        socket.writes.push(bytes);
+        return blocked;
+      },
+      close: () => socket.closes++,
+      pause() {},
+      resume() {},
+    },
+  };
+  let blocked: Promise<void> | undefined;
+  return socket;
+}
+
+test("Outbox sends everything queued in one turn in one write, and reports its ACK count", async () => {
+  const socket = fakeSocket();
+  const written: number[] = [];
+  const outbox = new Outbox(socket.transport, {
+    written: (n) => written.push(n),
+    failed: () => {},
+  });
+  outbox.writer.bytes(new Uint8Array([1, 2]));
+  outbox.ackQueued();
+  outbox.writer.bytes(new Uint8Array([3]));
+  outbox.ackQueued();
+  assert.equal(socket.writes.length, 0, "nothing before the end of the turn");
+  await tick();
+  assert.deepEqual(socket.writes, [new Uint8Array([1, 2, 3])]);
+  assert.deepEqual(written, [2]);
+});
+
+test("Outbox waits for a blocked write before the next one; the ACKs meanwhile go out together", async () => {
+  const socket = fakeSocket();
+  const written: number[] = [];
+  const outbox = new Outbox(socket.transport, {
+    written: (n) => written.push(n),
+    failed: () => {},
+  });
+  const release = socket.block();
+  outbox.writer.u8(1);
+  outbox.ackQueued();
+  await tick();
+  outbox.writer.u8(2);
+  outbox.ackQueued();
+  outbox.writer.u8(3);
+  outbox.ackQueued();
+  await tick();
+  assert.equal(socket.writes.length, 1);
+  assert.deepEqual(written, []);
+  assert.equal(outbox.writing, true);
+  release();
+  await tick();
+  assert.deepEqual(socket.writes.map((bytes) => [...bytes]), [[1], [2, 3]]);
+  assert.deepEqual(written, [1, 2]);
+});
+
+test("Outbox.closeAfterFlush() sends what is queued, even behind a blocked write, then closes once", async () => {
+  const socket = fakeSocket();
+  const outbox = new Outbox(socket.transport, { written: () => {}, failed: () => {} });
+  socket.block();
+  outbox.writer.u8(1);
+  outbox.ackQueued();
+  await tick();
+  outbox.writer.u8(2);
+  outbox.closeAfterFlush();
+  outbox.closeAfterFlush();
+  await tick();
+  assert.deepEqual(socket.writes.map((bytes) => [...bytes]), [[1], [2]]);
+  assert.equal(socket.closes, 1);
+  outbox.writer.u8(3);
+  outbox.schedule();
+  await tick();
+  assert.equal(socket.writes.length, 2, "nothing after the close");
+});
+
+test("Outbox shrinks its buffer back after a frame larger than 64 KiB", async () => {
+  const socket = fakeSocket();
+  const outbox = new Outbox(socket.transport, { written: () => {}, failed: () => {} });
+  outbox.writer.bytes(new Uint8Array(20 << 20));
+  outbox.ackQueued();
+  assert.ok(outbox.writer.capacity >= 20 << 20);
+  await tick();
+  assert.equal(socket.writes[0].length, 20 << 20);
+  assert.ok(outbox.writer.capacity <= SHRINK_ABOVE, `capacity ${outbox.writer.capacity}`);
+  // A buffer that grew within the limit is kept (no churn for ordinary traffic).
+  outbox.writer.bytes(new Uint8Array(40 * 1024));
+  outbox.ackQueued();
+  const kept = outbox.writer.capacity;
+  await tick();
+  assert.equal(outbox.writer.capacity, kept);
+});
+
+test("Outbox reports a write that throws or rejects as failed, once", async () => {
+  for (const mode of ["throw", "reject"] as const) {
+    const failures: unknown[] = [];
+    const transport: Transport = {
+      remoteAddress: "test",
+      write() {
+        if (mode === "throw") throw new Error("EPIPE");
+        return Promise.reject(new Error("EPIPE"));
+      },
+      close() {},
+      pause() {},
+      resume() {},
+    };
+    const outbox = new Outbox(transport, { written: () => {}, failed: (e) => failures.push(e) });
+    outbox.writer.u8(1);
+    outbox.ackQueued();
+    await tick();
+    outbox.writer.u8(2);
+    outbox.ackQueued();
+    await tick();
+    assert.equal(failures.length, 1, mode);
+  }
+});
