@@ -20,22 +20,51 @@
  * @module
  */
 
-export * from "./src/codec/mod.ts";
-export * from "./src/reader/frame_reader.ts";
-export { Agent } from "./src/engine/agent.ts";
+export { Agent, type MessageName } from "./src/engine/agent.ts";
+export type { AgentOptions, ResolvedOptions } from "./src/engine/options.ts";
 export type {
-  ConnectionInfo,
   HandlerResult,
   MessageHandler,
+  NotifyContext,
   NotifyHandler,
 } from "./src/engine/context.ts";
-export { NotifyContext } from "./src/engine/context.ts";
-export { type ConnectionOwner, SpopConnection } from "./src/engine/connection.ts";
-export { type HelloResult, negotiateHello, SPOP_VERSION } from "./src/engine/hello.ts";
 export { defaultLogger, type Logger, silentLogger } from "./src/engine/logger.ts";
-export type { AgentOptions, ResolvedOptions } from "./src/engine/options.ts";
-export type { Transport, TransportSink } from "./src/engine/transport.ts";
-export { detectRuntime, type RuntimeName } from "./src/adapters/listen.ts";
+export { Message } from "./src/codec/message.ts";
+export { NamedValue } from "./src/codec/kv_list.ts";
+export {
+  DataType,
+  dataTypeName,
+  type SpopValue,
+  toTypedValue,
+  TypedValue,
+  Value,
+  type ValueConstructors,
+} from "./src/codec/typed_value.ts";
+export {
+  type IpAddress,
+  Ipv4Address,
+  Ipv6Address,
+  parseIpAddress,
+} from "./src/codec/ip_address.ts";
+export {
+  type Action,
+  ActionType,
+  MAX_VAR_NAME_LENGTH,
+  type ScopeName,
+  scopeName,
+  setVar,
+  type SetVarAction,
+  unsetVar,
+  type UnsetVarAction,
+  VarScope,
+} from "./src/codec/action.ts";
+export {
+  MalformedFrameError,
+  PeerDisconnectError,
+  SpopError,
+  type SpopErrorOptions,
+} from "./src/codec/errors.ts";
+export { Status, statusMessage } from "./src/codec/status.ts";
 export type {
   AgentServer,
   ListenOptions,

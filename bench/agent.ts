@@ -15,7 +15,8 @@
  * @module
  */
 
-import { Agent, detectRuntime, Ipv4Address, Ipv6Address, silentLogger } from "../mod.ts";
+import { Agent, Ipv4Address, Ipv6Address, silentLogger } from "../mod.ts";
+import { detectRuntime } from "../src/adapters/listen.ts";
 
 interface NodeProcess {
   argv: string[];

@@ -7,13 +7,12 @@ import {
   encodeFrame,
   FrameType,
   NamedValue,
-  readString,
-  readVarint,
   setVar,
   Value,
   writeFrame,
-  writeVarint,
 } from "../src/codec/mod.ts";
+import { readString } from "../src/codec/typed_data.ts";
+import { readVarint, writeVarint } from "../src/codec/varint.ts";
 import vectors from "../tests/vectors/haproxy-3.2.json" with { type: "json" };
 
 function fromHex(hex: string): Uint8Array {

@@ -14,16 +14,9 @@
  */
 
 import process from "node:process";
-import {
-  Agent,
-  ByteWriter,
-  DataType,
-  FrameType,
-  Ipv4Address,
-  silentLogger,
-  type Transport,
-  writeFrame,
-} from "../mod.ts";
+import { Agent, DataType, Ipv4Address, silentLogger } from "../mod.ts";
+import { ByteWriter, FrameType, writeFrame } from "../src/codec/mod.ts";
+import type { Transport } from "../src/engine/transport.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -52,7 +45,7 @@ const transport: Transport = {
   pause() {},
   resume() {},
 };
-const sink = agent.connect(transport)!;
+const sink = agent.accept(transport)!;
 
 const hello = new ByteWriter(256);
 writeFrame(hello, {

@@ -36,8 +36,8 @@ import {
   FrameType,
   VarScope,
   writeFrame,
-  writeVarint,
-} from "../mod.ts";
+} from "../src/codec/mod.ts";
+import { writeVarint } from "../src/codec/varint.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options
