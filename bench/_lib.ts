@@ -297,10 +297,14 @@ export async function coreLoad(ms: number): Promise<number[]> {
 }
 
 /**
- * Waits (bounded) until both cores are mostly idle, so that other work on the
- * machine does not land in a measurement. Returns the load seen last.
+ * Waits (bounded, `--quiet-wait` seconds, default 20) until both cores are
+ * mostly idle, so that other work on the machine does not land in a
+ * measurement. Returns the load seen last.
  */
-export async function waitQuiet(maxMs = 20000, threshold = 0.15): Promise<number[]> {
+export async function waitQuiet(
+  maxMs = Number(argOf("--quiet-wait", "20")) * 1000,
+  threshold = 0.15,
+): Promise<number[]> {
   const until = Date.now() + maxMs;
   let load = await coreLoad(500);
   while (load.some((l) => l > threshold) && Date.now() < until) load = await coreLoad(1000);
