@@ -72,35 +72,40 @@ function failure(text: string, n = 2): string {
 }
 
 async function loadgenControls(): Promise<void> {
+  const shapes = [[], ["--messages", "4", "--args", "20", "--async"]];
   for (const runtime of selectedRuntimes()) {
     for (const file of [WRONG, RIGHT]) {
       let agent: Started | undefined;
-      const what = `loadgen (bun) → ${file} on ${runtime}`;
       try {
         agent = await startAgent(runtime, PORT, 1, file);
-        const result = await runLoadgen("bun", 0, [
-          "--target",
-          `127.0.0.1:${PORT}`,
-          "--agent-pid",
-          String(agent.pid),
-          "--duration",
-          "1",
-          "--warmup",
-          "0.5",
-        ]);
-        verdict(
-          file === RIGHT,
-          `${what} passed`,
-          `${Math.round(result.messagesPerSec)} msg/s, every ACK checked`,
-        );
-      } catch (error) {
-        const text = (error as Error).message;
-        verdict(
-          file === WRONG && error instanceof LoadgenFailed && error.result?.ok === false &&
-            !("messagesPerSec" in error.result),
-          `${what} failed`,
-          failure(text),
-        );
+        for (const shape of shapes) {
+          const what = `loadgen (bun) ${shape.join(" ")} → ${file} on ${runtime}`;
+          try {
+            const result = await runLoadgen("bun", 0, [
+              "--target",
+              `127.0.0.1:${PORT}`,
+              "--agent-pid",
+              String(agent.pid),
+              "--duration",
+              "1",
+              "--warmup",
+              "0.5",
+              ...shape,
+            ]);
+            verdict(
+              file === RIGHT,
+              `${what} passed`,
+              `${Math.round(result.messagesPerSec)} msg/s, every ACK checked`,
+            );
+          } catch (error) {
+            verdict(
+              file === WRONG && error instanceof LoadgenFailed && error.result?.ok === false &&
+                !("messagesPerSec" in error.result),
+              `${what} failed`,
+              failure((error as Error).message),
+            );
+          }
+        }
       } finally {
         await agent?.stop();
       }

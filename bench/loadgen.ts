@@ -454,20 +454,18 @@ class Conn {
     if (end - pos === M * ACTION_LENGTH) {
       let ok = true;
       const prefix = ACTION_PREFIX;
-      for (let m = 0; m < M && ok; m++) {
+      for (let m = 0, at = pos; m < M && ok; m++, at += ACTION_LENGTH) {
         for (let i = 0; i < prefix.length; i++) {
-          if (bytes[pos + i] !== prefix[i]) {
+          if (bytes[at + i] !== prefix[i]) {
             ok = false;
             break;
           }
         }
         // One value byte: a varint below 240.
         const score = (base + m) & 0xff;
-        if (score >= 240 || bytes[pos + prefix.length] !== score) ok = false;
-        pos += ACTION_LENGTH;
+        if (score >= 240 || bytes[at + prefix.length] !== score) ok = false;
       }
       if (ok) return true;
-      pos -= M * ACTION_LENGTH;
     }
     let actions;
     try {
