@@ -79,7 +79,7 @@ async function loadgenControls(): Promise<void> {
       try {
         agent = await startAgent(runtime, PORT, 1, file);
         for (const shape of shapes) {
-          const what = `loadgen (bun) ${shape.join(" ")} → ${file} on ${runtime}`;
+          const what = `loadgen (bun)${shape.map((a) => ` ${a}`).join("")} → ${file} on ${runtime}`;
           try {
             const result = await runLoadgen("bun", 0, [
               "--target",
