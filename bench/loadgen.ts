@@ -707,7 +707,9 @@ function report(
       ...head,
       ok: false,
       status: "failed",
-      reason: totalErrors > 0 ? `${totalErrors} errors` : "no ACK checked out while measuring",
+      reason: totalErrors > 0
+        ? `${totalErrors} error${totalErrors === 1 ? "" : "s"}`
+        : "no ACK checked out while measuring",
       checkedMessages: messages,
       errors: { total: totalErrors, ...errors },
       firstErrors,
