@@ -10,10 +10,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { resolve as resolvePath } from "node:path";
 import process from "node:process";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-export const RESULTS = `${ROOT}/bench/results`;
+/** Where results go: bench/results, or `--results-dir DIR` (for trial runs). */
+export const RESULTS = resolvePath(argOf("--results-dir", `${ROOT}/bench/results`));
 const BIN = `${ROOT}/node_modules/.bin`;
 
 /** The runtimes the agent is measured on. */
@@ -46,6 +48,33 @@ export function selectedRuntimes(): Runtime[] {
     if (!(RUNTIMES as readonly string[]).includes(r)) throw new Error(`unknown runtime ${r}`);
   }
   return list as Runtime[];
+}
+
+/** The agent file to measure, from `--agent FILE` (default bench/agent.ts, the library's agent). */
+export function agentFile(): string {
+  return argOf("--agent", "bench/agent.ts");
+}
+
+/** How a table names an agent: its runtime, and the file when it is not bench/agent.ts. */
+export function agentLabel(runtime: string, file: string): string {
+  if (file === "bench/agent.ts") return runtime;
+  if (file === "bench/minimal_agent.ts") return `reference (minimal_agent.ts on ${runtime})`;
+  return `${runtime} (${file})`;
+}
+
+/**
+ * Runs a benchmark's main function. Any failure (a load generator run with a
+ * wrong ACK, a wrong HTTP answer, a crash) ends the benchmark with a loud
+ * message and exit code 1, before anything is written to the results.
+ */
+export async function runBenchmark(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    console.error(`\nBENCHMARK FAILED, no results written:\n${text}`);
+    process.exit(1);
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -143,27 +172,46 @@ export async function startAgent(
   return agent;
 }
 
-/** The per-point result of bench/loadgen.ts --json. */
+/** The per-point result of a bench/loadgen.ts --json run that passed (every ACK checked out). */
 export interface LoadResult {
+  ok: true;
   connections: number;
   pipeline: number;
   rate: number;
   payload: number;
   messagesPerFrame: number;
+  args: number;
+  async: boolean;
   runtime: string;
   frames: number;
   messages: number;
   messagesPerSec: number;
   latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number };
   rateBacklogMax: number;
-  errors: Record<string, number> & { total: number };
-  firstError?: string;
+  errors: Record<string, number> & { total: 0 };
   cpu: { cores: number; usPerMessage: number };
   agent?: { cpuMs: number; cores: number; usPerMessage: number; rssKb: number; hwmKb: number };
   coreBusy?: number[];
 }
 
-/** Runs the load generator pinned to `core` and returns its JSON result (bounded). */
+/** A load generator run that failed: wrong ACKs, errors, or no JSON result at all. */
+export class LoadgenFailed extends Error {
+  /** The generator's failed result (`"ok": false`), if it printed one. */
+  readonly result: Record<string, unknown> | undefined;
+
+  constructor(message: string, result?: Record<string, unknown>) {
+    super(message);
+    this.name = "LoadgenFailed";
+    this.result = result;
+  }
+}
+
+/**
+ * Runs the load generator pinned to `core` and returns its JSON result
+ * (bounded). Rejects with {@linkcode LoadgenFailed} when the run failed (any
+ * wrong ACK or other error, a non-zero exit, no result): a failed run has no
+ * figures, and the benchmark scripts stop on it without writing results.
+ */
 export function runLoadgen(
   runtime: Runtime,
   core: number,
@@ -177,14 +225,38 @@ export function runLoadgen(
     const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
     child.stdout.on("data", (c: Uint8Array) => out += new TextDecoder().decode(c));
     child.stderr.on("data", (c: Uint8Array) => err += new TextDecoder().decode(c));
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
       clearTimeout(timer);
       const line = out.trim().split("\n").pop() ?? "";
+      let result: Record<string, unknown> | undefined;
       try {
-        resolve(JSON.parse(line));
+        result = JSON.parse(line);
       } catch {
-        reject(new Error(`loadgen ${args.join(" ")} failed:\n${out}\n${err}`));
+        // Reported below.
       }
+      const what = `load generator (${args.join(" ")})`;
+      if (result?.ok === true && code === 0) return resolve(result as unknown as LoadResult);
+      if (result?.ok === false) {
+        const errors = result.errors as Record<string, number>;
+        const counts = Object.entries(errors).filter(([k, n]) => k !== "total" && n > 0).map((
+          [k, n],
+        ) => `${k} ${n}`);
+        const first = (result.firstErrors as string[] ?? []).map((e) => `\n  ${e}`).join("");
+        return reject(
+          new LoadgenFailed(
+            `${what} FAILED: ${result.reason} (${counts.join(", ")})${first}`,
+            result,
+          ),
+        );
+      }
+      reject(
+        new LoadgenFailed(
+          `${what} FAILED: exit ${code ?? signal}, no result${out ? `\n${out}` : ""}${
+            err ? `\n${err}` : ""
+          }`,
+          result,
+        ),
+      );
     });
   });
 }
@@ -225,10 +297,14 @@ export async function coreLoad(ms: number): Promise<number[]> {
 }
 
 /**
- * Waits (bounded) until both cores are mostly idle, so that other work on the
- * machine does not land in a measurement. Returns the load seen last.
+ * Waits (bounded, `--quiet-wait` seconds, default 20) until both cores are
+ * mostly idle, so that other work on the machine does not land in a
+ * measurement. Returns the load seen last.
  */
-export async function waitQuiet(maxMs = 20000, threshold = 0.15): Promise<number[]> {
+export async function waitQuiet(
+  maxMs = Number(argOf("--quiet-wait", "20")) * 1000,
+  threshold = 0.15,
+): Promise<number[]> {
   const until = Date.now() + maxMs;
   let load = await coreLoad(500);
   while (load.some((l) => l > threshold) && Date.now() < until) load = await coreLoad(1000);

@@ -6,7 +6,11 @@
  * by hand (no dependencies) to bench/results/chart.svg.
  *
  * Options: --runtimes deno,bun,node  --duration 5  --warmup 2  --loadgen bun
+ *          --agent bench/agent.ts  --results-dir bench/results
  *          --render-only   (redraw the chart from bench/results/depth.json)
+ *
+ * Writes nothing unless every load generator run passed (every ACK checked
+ * out): one failed run fails the whole sweep (exit 1).
  *
  * @module
  */
@@ -14,12 +18,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import {
+  agentFile,
+  agentLabel,
   argOf,
   fmt,
   type LoadResult,
   log,
   machine,
   RESULTS,
+  runBenchmark,
   runLoadgen,
   type Runtime,
   saveResult,
@@ -59,8 +66,9 @@ async function sweep(): Promise<DepthData> {
   const duration = argOf("--duration", "5");
   const warmup = argOf("--warmup", "2");
   const series: Series[] = [];
+  const file = agentFile();
   for (const runtime of selectedRuntimes()) {
-    const agent = await startAgent(runtime, PORT, AGENT_CORE);
+    const agent = await startAgent(runtime, PORT, AGENT_CORE, file);
     const points: Series["points"] = [];
     try {
       for (const pipeline of DEPTHS) {
@@ -83,13 +91,13 @@ async function sweep(): Promise<DepthData> {
         log(
           `  ${runtime} p=${pipeline}: ${fmt.k(result.messagesPerSec)} msg/s, p99 ${
             fmt.ms(result.latencyUs.p99)
-          } ms, errors ${result.errors.total}`,
+          } ms`,
         );
       }
     } finally {
       await agent.stop();
     }
-    series.push({ runtime, points });
+    series.push({ runtime: agentLabel(runtime, file), points });
   }
   return {
     date: new Date().toISOString(),
@@ -279,4 +287,4 @@ async function main(): Promise<void> {
   log(`chart: ${path}`);
 }
 
-await main();
+await runBenchmark(main);

@@ -3,14 +3,22 @@
  * (nbthread 1) → SPOE → bench/agent.ts, for Deno, Bun and Node. HAProxy and
  * wrk share core 0, the agent has core 1. One HAProxy per runtime with two
  * frontends: `fe_plain` (no filter) and `fe_spoe` (SPOE filter sending
- * `get-ip-reputation ip=src`, answering with `sess.bench.ip_score`); both are
- * measured back to back in the same run. A request whose SPOE exchange failed
- * gets a 503 (`set-on-error`), which wrk counts as non-2xx.
+ * `get-ip-reputation ip=req.hdr_ip(x-real-ip)`); both are measured back to
+ * back in the same run, and both answer `ip=<X-Real-IP> score=<sess.bench.ip_score>`.
+ *
+ * Every answer is checked: wrk's Lua script (bench/_wrk_check.lua) sends a new
+ * client address in X-Real-IP with every request and checks every response
+ * body: through the SPOE filter the score must be the last byte of the address
+ * the same body echoes, so a constant or stale answer cannot pass. A request
+ * whose SPOE exchange failed gets a 503 (`set-on-error`). Any mismatch, non-2xx
+ * answer or socket error fails the benchmark (exit 1, nothing written).
  *
  * Options: --runtimes deno,bun,node  --duration 5  --warmup 2  --connections 32
  *          --haproxy .cache/haproxy/bin/haproxy-3.2
- * Needs wrk (`apt-get install -y wrk`) and HAProxy 3.2 (`bash scripts/install_haproxy.sh 3.2`).
  *          --out haproxy (name of the results files) --reference bun|none
+ *          --agent bench/agent.ts (the agent file measured; bench/wrong_agent.ts must fail)
+ *          --results-dir bench/results
+ * Needs wrk (`apt-get install -y wrk`) and HAProxy 3.2 (`bash scripts/install_haproxy.sh 3.2`).
  * Writes bench/results/haproxy.json and bench/results/haproxy.md.
  *
  * @module
@@ -20,6 +28,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import {
+  agentFile,
+  agentLabel,
   argOf,
   CLOCK_TICKS,
   cpuTicksOf,
@@ -28,6 +38,7 @@ import {
   machine,
   memoryOf,
   ROOT,
+  runBenchmark,
   type Runtime,
   saveResult,
   selectedRuntimes,
@@ -65,7 +76,7 @@ spoe-agent bench
     use-backend spoe-agents
 
 spoe-message get-ip-reputation
-    args ip=src
+    args ip=req.hdr_ip(x-real-ip)
     event on-frontend-http-request
 `,
   );
@@ -84,13 +95,13 @@ defaults
 
 frontend fe_plain
     bind 127.0.0.1:${P_PLAIN}
-    http-request return status 200 content-type text/plain lf-string "score=%[var(sess.bench.ip_score)]\\n"
+    http-request return status 200 content-type text/plain lf-string "ip=%[req.hdr(x-real-ip)] score=%[var(sess.bench.ip_score)]\\n"
 
 frontend fe_spoe
     bind 127.0.0.1:${P_SPOE}
     filter spoe engine bench config ${spoe}
     http-request return status 503 content-type text/plain lf-string "spoe error %[var(txn.bench.err)]\\n" if { var(txn.bench.err) -m found }
-    http-request return status 200 content-type text/plain lf-string "score=%[var(sess.bench.ip_score)]\\n"
+    http-request return status 200 content-type text/plain lf-string "ip=%[req.hdr(x-real-ip)] score=%[var(sess.bench.ip_score)]\\n"
 
 backend spoe-agents
     mode spop
@@ -111,7 +122,13 @@ interface WrkResult {
   p99Ms: number;
   non2xx: number;
   socketErrors: string;
+  /** Responses whose body the Lua script checked, and how many were wrong. */
+  checked: number;
+  mismatches: number;
+  firstMismatch: string;
 }
+
+const WRK_SCRIPT = `${ROOT}/bench/_wrk_check.lua`;
 
 function toMs(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
@@ -120,8 +137,12 @@ function toMs(text: string): number {
   return m[2] === "us" ? v / 1000 : m[2] === "ms" ? v : m[2] === "s" ? v * 1000 : v * 60000;
 }
 
-/** Runs wrk pinned to the HAProxy core (bounded by its own -d plus a margin). */
-function wrk(port: number, seconds: number): Promise<WrkResult> {
+/**
+ * Runs wrk pinned to the HAProxy core (bounded by its own -d plus a margin),
+ * with the Lua script that varies X-Real-IP and checks every body: `spoe`
+ * expects the score of the address, `plain` an empty score.
+ */
+function wrk(port: number, seconds: number, mode: "plain" | "spoe"): Promise<WrkResult> {
   const args = [
     "-c",
     String(HAPROXY_CORE),
@@ -130,7 +151,11 @@ function wrk(port: number, seconds: number): Promise<WrkResult> {
     `-c${wrkConnections}`,
     `-d${seconds}s`,
     "--latency",
+    "-s",
+    WRK_SCRIPT,
     `http://127.0.0.1:${port}/`,
+    "--",
+    mode,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn("taskset", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -142,7 +167,10 @@ function wrk(port: number, seconds: number): Promise<WrkResult> {
       clearTimeout(timer);
       const requests = /(\d+) requests in ([\d.]+)(\w+)/.exec(out);
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      if (code !== 0 || !requests || !rps) return reject(new Error(`wrk failed:\n${out}`));
+      const check = /^checked (\d+) mismatches (\d+)$/m.exec(out);
+      if (code !== 0 || !requests || !rps || !check) {
+        return reject(new Error(`wrk failed:\n${out}`));
+      }
       resolve({
         requests: Number(requests[1]),
         seconds: toMs(`${requests[2]}${requests[3]}`) / 1000,
@@ -151,14 +179,39 @@ function wrk(port: number, seconds: number): Promise<WrkResult> {
         p99Ms: toMs(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ""),
         non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
         socketErrors: /Socket errors: (.*)/.exec(out)?.[1] ?? "",
+        checked: Number(check[1]),
+        mismatches: Number(check[2]),
+        firstMismatch: /^first mismatch: (.*)$/m.exec(out)?.[1] ?? "",
       });
     });
   });
 }
 
-async function httpGet(port: number): Promise<{ status: number; body: string } | undefined> {
+/**
+ * Fails unless a wrk run saw only right answers: every body checked and
+ * right, no non-2xx answer, no socket error.
+ */
+function assertRight(what: string, r: WrkResult): void {
+  const problems: string[] = [];
+  if (r.mismatches > 0) {
+    problems.push(`${r.mismatches} of ${r.checked} bodies wrong (first: ${r.firstMismatch})`);
+  }
+  if (r.checked === 0) problems.push("no body checked");
+  if (r.checked !== r.requests) {
+    problems.push(`${r.checked} bodies checked of ${r.requests} requests`);
+  }
+  if (r.non2xx > 0) problems.push(`${r.non2xx} non-2xx answers`);
+  if (r.socketErrors) problems.push(`socket errors: ${r.socketErrors}`);
+  if (problems.length > 0) throw new Error(`wrk ${what} FAILED: ${problems.join("; ")}`);
+}
+
+async function httpGet(
+  port: number,
+  ip: string,
+): Promise<{ status: number; body: string } | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { "X-Real-IP": ip },
       signal: AbortSignal.timeout(2000),
     });
     return { status: response.status, body: await response.text() };
@@ -190,17 +243,8 @@ interface RuntimeResult {
   check: string;
 }
 
-async function runOne(
-  runtime: Runtime,
-  cfg: string,
-  reference = false,
-): Promise<RuntimeResult> {
-  const agent = await startAgent(
-    runtime,
-    P_AGENT,
-    AGENT_CORE,
-    reference ? "bench/minimal_agent.ts" : "bench/agent.ts",
-  );
+async function runOne(runtime: Runtime, cfg: string, file: string): Promise<RuntimeResult> {
+  const agent = await startAgent(runtime, P_AGENT, AGENT_CORE, file);
   const haproxy = await startPinned(
     HAPROXY_CORE,
     [haproxyBin, "-db", "-f", cfg],
@@ -208,32 +252,36 @@ async function runOne(
     5000,
   );
   try {
-    // Wait (bounded) until a request through the SPOE filter carries the agent's answer.
+    // Wait (bounded) until a request through the SPOE filter carries an answer of
+    // the agent; whether the answers are right is wrk's script's job, on every request.
+    const answered = /^ip=10\.1\.2\.3 score=\d+$/;
     let check: { status: number; body: string } | undefined;
     for (let i = 0; i < 50; i++) {
-      check = await httpGet(P_SPOE);
-      if (check?.status === 200 && check.body.trim() === "score=1") break;
+      check = await httpGet(P_SPOE, "10.1.2.3");
+      if (check?.status === 200 && answered.test(check.body.trim())) break;
       await sleep(100);
     }
-    if (check?.body.trim() !== "score=1") {
+    if (check?.status !== 200 || !answered.test(check.body.trim())) {
       throw new Error(`fe_spoe answered ${JSON.stringify(check)}\n${haproxy.output()}`);
     }
     const usPer = (ticks: number, requests: number) => ticks * 1e6 / CLOCK_TICKS / requests;
-    await wrk(P_PLAIN, warmup);
+    assertRight("no SPOE warmup", await wrk(P_PLAIN, warmup, "plain"));
     const h0 = cpuTicksOf(haproxy.pid);
-    const plain = await wrk(P_PLAIN, duration);
+    const plain = await wrk(P_PLAIN, duration, "plain");
     const h1 = cpuTicksOf(haproxy.pid);
-    await wrk(P_SPOE, warmup);
+    assertRight("no SPOE", plain);
+    assertRight("SPOE warmup", await wrk(P_SPOE, warmup, "spoe"));
     writeFileSync(`/proc/${agent.pid}/clear_refs`, "5");
     const ticks0 = cpuTicksOf(agent.pid);
     const h2 = cpuTicksOf(haproxy.pid);
-    const spoe = await wrk(P_SPOE, duration);
+    const spoe = await wrk(P_SPOE, duration, "spoe");
     const ticks1 = cpuTicksOf(agent.pid);
     const h3 = cpuTicksOf(haproxy.pid);
+    assertRight("SPOE", spoe);
     const connections = spopConnections();
     const agentCpuMs = (ticks1 - ticks0) * 1000 / CLOCK_TICKS;
     return {
-      runtime: reference ? `reference (minimal_agent.ts on ${runtime})` : runtime,
+      runtime: agentLabel(runtime, file),
       plain,
       spoe,
       haproxyUsPerRequestPlain: usPer(h1 - h0, plain.requests),
@@ -274,17 +322,17 @@ async function main(): Promise<void> {
   try {
     const cfg = haproxyConfig(dir);
     execFileSync(haproxyBin, ["-c", "-q", "-f", cfg]);
-    const runs: { runtime: Runtime; reference: boolean }[] = runtimes.map((runtime) => ({
-      runtime,
-      reference: false,
-    }));
+    const file = agentFile();
+    const runs = runtimes.map((runtime) => ({ runtime, file }));
     // The hand-written reference agent shows what HAProxy allows with a near-zero-cost agent.
     const reference = argOf("--reference", "bun");
-    if (reference !== "none") runs.push({ runtime: reference as Runtime, reference: true });
-    for (const { runtime, reference } of runs) {
+    if (reference !== "none") {
+      runs.push({ runtime: reference as Runtime, file: "bench/minimal_agent.ts" });
+    }
+    for (const { runtime, file } of runs) {
       await waitQuiet();
-      log(`agent on ${runtime}${reference ? " (reference)" : ""}`);
-      const r = await runOne(runtime, cfg, reference);
+      log(`agent: ${agentLabel(runtime, file)}`);
+      const r = await runOne(runtime, cfg, file);
       results.push(r);
       log(
         `  no SPOE ${fmt.k(r.plain.requestsPerSec)} req/s p99 ${r.plain.p99Ms} ms | SPOE ${
@@ -292,7 +340,7 @@ async function main(): Promise<void> {
         } req/s p99 ${r.spoe.p99Ms} ms (${
           (r.spoe.requestsPerSec / r.plain.requestsPerSec).toFixed(2)
         }×) ` +
-          `non-2xx ${r.spoe.non2xx} | agent ${fmt.us(r.agentUsPerRequest)} µs/req, ${
+          `${r.spoe.checked} bodies checked | agent ${fmt.us(r.agentUsPerRequest)} µs/req, ${
             fmt.pct(r.agentCores)
           } of a core | HAProxy ${fmt.us(r.haproxyUsPerRequestPlain)} → ${
             fmt.us(r.haproxyUsPerRequestSpoe)
@@ -324,7 +372,7 @@ async function main(): Promise<void> {
       "agent CPU",
       "HAProxy µs/req no SPOE → SPOE",
       "SPOP conns",
-      "non-2xx / socket errors",
+      "bodies checked (SPOE)",
     ],
     results.map((r) => [
       r.runtime,
@@ -337,11 +385,11 @@ async function main(): Promise<void> {
       fmt.pct(r.agentCores),
       `${fmt.us(r.haproxyUsPerRequestPlain)} → ${fmt.us(r.haproxyUsPerRequestSpoe)}`,
       r.spopConnections,
-      `${r.spoe.non2xx + r.plain.non2xx} / ${r.spoe.socketErrors || r.plain.socketErrors || "0"}`,
+      r.spoe.checked,
     ]),
   );
   saveResult(`${out}.md`, md + "\n");
   console.log(md);
 }
 
-await main();
+await runBenchmark(main);

@@ -3,22 +3,29 @@
  *
  * Each of C connections sends the HELLO HAProxy 3.x sends, then NOTIFY frames
  * (odd stream-ids 1, 3, 5… per connection, frame-id 1) carrying M messages
- * `get-ip-reputation` with an IPv4 `ip` that changes every message (and an
- * optional STRING `payload` of N bytes), keeping P frames in flight (closed
- * loop) or sending at a fixed rate (--rate, open loop with at most P in flight
- * per connection). Every ACK is checked: its ids must match an outstanding
- * NOTIFY and its actions must decode to `set-var(sess.ip_score)` = the last
- * byte of each message's `ip`, in order.
+ * `get-ip-reputation` (`get-ip-reputation-async` with --async) with an IPv4
+ * `ip` that changes every message, keeping P frames in flight (closed loop) or
+ * sending at a fixed rate (--rate, open loop with at most P in flight per
+ * connection). --args N gives each message N - 1 unread filler arguments before
+ * `ip`, --payload N an unread STRING of N bytes after it (bench/_shape.ts).
+ *
+ * Every ACK is checked: its ids must match an outstanding NOTIFY and its
+ * actions must decode to `set-var(sess.ip_score)` = the last byte of each
+ * message's `ip`, in order. Only ACKs that checked out are counted. A run with
+ * any error (wrong or unknown ACK, decode error, disconnect, unanswered NOTIFY,
+ * from the first HELLO to the end of the drain) or without a single checked
+ * ACK has failed: it reports no throughput, only `"ok": false`, the error
+ * counts and the first few mismatches, and exits with 1.
  *
  * Usage (any runtime; Node 24 or Bun recommended, see BENCHMARKS.md):
  *
  *   node bench/loadgen.ts [--target 127.0.0.1:12345] [-c 4] [-p 64] [--rate 0]
- *        [--payload 0] [--messages 1] [--duration 5] [--warmup 2] [--json]
+ *        [--payload 0] [--messages 1] [--args 1] [--async] [--duration 5] [--warmup 2] [--json]
  *
- * Prints messages/s, latency percentiles, errors and its own CPU use (user +
- * system over the measured window, as a fraction of one core) so that a
- * saturated generator is visible; with --json, one JSON line instead.
- * Exit code 0 when no error was seen, 1 otherwise, 2 on bad arguments.
+ * Prints messages/s, latency percentiles and its own CPU use (user + system
+ * over the measured window, as a fraction of one core) so that a saturated
+ * generator is visible; with --json, one JSON line instead.
+ * Exit code 0 when the run passed, 1 when it failed, 2 on bad arguments.
  *
  * @module
  */
@@ -28,16 +35,15 @@ import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import {
-  ActionType,
   ByteWriter,
   DataType,
   decodeActions,
   decodeFrame,
   FrameType,
-  VarScope,
   writeFrame,
 } from "../src/codec/mod.ts";
 import { writeVarint } from "../src/codec/varint.ts";
+import { actionPrefix, checkActions, notifyTemplate, type Shape } from "./_shape.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -50,6 +56,8 @@ interface Options {
   rate: number;
   payload: number;
   messages: number;
+  args: number;
+  async: boolean;
   duration: number;
   warmup: number;
   json: boolean;
@@ -62,7 +70,8 @@ function usage(message?: string): never {
   if (message) console.error(`loadgen: ${message}`);
   console.error(
     "usage: loadgen [--target HOST:PORT] [-c CONNS] [-p IN_FLIGHT] [--rate MSG_PER_S]\n" +
-      "               [--payload BYTES] [--messages PER_FRAME] [--duration S] [--warmup S] [--json]\n" +
+      "               [--payload BYTES] [--messages PER_FRAME] [--args PER_MESSAGE] [--async]\n" +
+      "               [--duration S] [--warmup S] [--json]\n" +
       "               [--agent-pid PID [--clock-ticks 100]]   (Linux: also report the agent's CPU and RSS)",
   );
   process.exit(2);
@@ -77,6 +86,8 @@ function parseOptions(argv: string[]): Options {
     rate: 0,
     payload: 0,
     messages: 1,
+    args: 1,
+    async: false,
     duration: 5,
     warmup: 2,
     json: false,
@@ -124,6 +135,12 @@ function parseOptions(argv: string[]): Options {
       case "--messages":
         o.messages = Math.floor(num(1));
         break;
+      case "--args":
+        o.args = Math.floor(num(1));
+        break;
+      case "--async":
+        o.async = true;
+        break;
       case "--duration":
         o.duration = num(0.1);
         break;
@@ -151,6 +168,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   if (o.messages > 255) usage("--messages is at most 255");
+  if (o.args > 254) usage("--args is at most 254");
   if (o.duration + o.warmup > 600) usage("--warmup + --duration is at most 600 s");
   return o;
 }
@@ -202,7 +220,6 @@ const ENGINE_ID = "5e7c2f0a-8c1b-4d7e-9a3f-0b1c2d3e4f50";
 const SLOT_BITS = 16;
 const SLOTS = 1 << SLOT_BITS;
 const SLOT_MASK = SLOTS - 1;
-const VAR_NAME = "ip_score";
 
 function helloFrame(): Uint8Array {
   const w = new ByteWriter(256);
@@ -218,45 +235,19 @@ function helloFrame(): Uint8Array {
   return w.take();
 }
 
-/** The payload of one NOTIFY (M messages) with zeroed addresses, and where each address goes. */
-function notifyTemplate(messages: number, payload: number): { bytes: Uint8Array; ipAt: number[] } {
-  const w = new ByteWriter(64 + messages * (payload + 64));
-  const ipAt: number[] = [];
-  const filler = payload > 0 ? "x".repeat(payload) : "";
-  for (let m = 0; m < messages; m++) {
-    w.string("get-ip-reputation");
-    w.u8(payload > 0 ? 2 : 1);
-    w.string("ip");
-    w.u8(DataType.Ipv4);
-    ipAt.push(w.length);
-    w.u32(0);
-    if (payload > 0) {
-      w.string("payload");
-      w.u8(DataType.String);
-      w.string(filler);
-    }
-  }
-  return { bytes: w.take(), ipAt };
-}
-
-/** The bytes of one expected action, minus the value byte: set-var sess "ip_score" INT64. */
-function expectedActionPrefix(): Uint8Array {
-  const w = new ByteWriter(32);
-  w.u8(ActionType.SetVar);
-  w.u8(3);
-  w.u8(VarScope.Session);
-  w.string(VAR_NAME);
-  w.u8(DataType.Int64);
-  return w.take();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Run state
 
 const opts = parseOptions(process.argv.slice(2));
-const TEMPLATE = notifyTemplate(opts.messages, opts.payload);
+const SHAPE: Shape = {
+  messages: opts.messages,
+  payload: opts.payload,
+  args: opts.args,
+  async: opts.async,
+};
+const TEMPLATE = notifyTemplate(SHAPE);
 const IP_AT = TEMPLATE.ipAt;
-const ACTION_PREFIX = expectedActionPrefix();
+const ACTION_PREFIX = actionPrefix();
 const ACTION_LENGTH = ACTION_PREFIX.length + 1;
 const MAX_NOTIFY = 4 + 1 + 4 + 5 + 1 + TEMPLATE.bytes.length;
 const M = opts.messages;
@@ -270,18 +261,20 @@ const errors = {
   unanswered: 0,
   connect: 0,
 };
-let firstError = "";
+/** The first few errors, in full (a failed run reports them). */
+const firstErrors: string[] = [];
+const FIRST_ERRORS = 5;
 let sending = true;
 let measuring = false;
-let ackFrames = 0; // ACKs received while measuring
+let ackFrames = 0; // ACKs received and checked out while measuring
 let sentFrames = 0; // NOTIFYs sent while measuring
 let totalSent = 0;
 let rateBacklogMax = 0;
 let rateDeferred = 0;
 
-function fail(kind: keyof typeof errors, text: string): void {
-  errors[kind]++;
-  if (!firstError) firstError = `${kind}: ${text}`;
+function fail(kind: keyof typeof errors, text: string, count = 1): void {
+  errors[kind] += count;
+  if (firstErrors.length < FIRST_ERRORS) firstErrors.push(`${kind}: ${text}`);
 }
 
 class Conn {
@@ -446,57 +439,46 @@ class Conn {
     }
     this.sidAt[slot] = 0;
     this.inFlight--;
-    if (measuring) {
+    // A wrong answer is counted as an error, not as a message; the NOTIFY is
+    // answered all the same, so the load goes on (the run has failed anyway).
+    if (this.check(bytes, pos, end, this.ipBase[slot], sid) && measuring) {
       histogram.record((now - this.sentAt[slot]) * 1000);
       ackFrames++;
     }
+    return true;
+  }
+
+  /** Whether the actions in `bytes[pos, end)` are the right answer to the NOTIFY of `sid`. */
+  check(bytes: Uint8Array, pos: number, end: number, base: number, sid: number): boolean {
     // Fast path: the exact bytes of M set-var actions; otherwise decode and compare values.
-    const base = this.ipBase[slot];
     if (end - pos === M * ACTION_LENGTH) {
       let ok = true;
       const prefix = ACTION_PREFIX;
-      for (let m = 0; m < M && ok; m++) {
+      for (let m = 0, at = pos; m < M && ok; m++, at += ACTION_LENGTH) {
         for (let i = 0; i < prefix.length; i++) {
-          if (bytes[pos + i] !== prefix[i]) {
+          if (bytes[at + i] !== prefix[i]) {
             ok = false;
             break;
           }
         }
-        if (bytes[pos + prefix.length] !== ((base + m) & 0xff)) ok = false;
-        pos += ACTION_LENGTH;
+        // One value byte: a varint below 240.
+        const score = (base + m) & 0xff;
+        if (score >= 240 || bytes[at + prefix.length] !== score) ok = false;
       }
       if (ok) return true;
-      pos -= M * ACTION_LENGTH;
     }
-    // A wrong answer is counted as an error; the NOTIFY is answered all the same, so the load goes on.
-    this.slowCheck(bytes.subarray(pos, end), sid, base);
-    return true;
-  }
-
-  slowCheck(payload: Uint8Array, sid: number, base: number): boolean {
     let actions;
     try {
-      actions = decodeActions(payload);
+      actions = decodeActions(bytes, pos, end);
     } catch (error) {
-      fail("decode", `ACK ${sid}: ${(error as Error).message}`);
+      fail("decode", `ACK ${sid} on connection ${this.index}: ${(error as Error).message}`);
       return false;
     }
-    if (actions.length !== M) {
-      fail("badAck", `ACK ${sid} carries ${actions.length} actions, expected ${M}`);
+    const scores = Array.from({ length: M }, (_, m) => (base + m) & 0xff);
+    const wrong = checkActions(actions, scores);
+    if (wrong !== undefined) {
+      fail("badAck", `ACK ${sid} on connection ${this.index}: ${wrong}`);
       return false;
-    }
-    for (let m = 0; m < M; m++) {
-      const action = actions[m];
-      const expected = (base + m) & 0xff;
-      const isInt = action.type === ActionType.SetVar &&
-        action.value.type >= DataType.Int32 && action.value.type <= DataType.Uint64;
-      if (
-        !isInt || action.type !== ActionType.SetVar || action.scope !== VarScope.Session ||
-        action.name !== VAR_NAME || Number(action.value.value) !== expected
-      ) {
-        fail("badAck", `ACK ${sid} action ${m}: ${JSON.stringify(action)}, expected ${expected}`);
-        return false;
-      }
     }
     return true;
   }
@@ -650,8 +632,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < opts.connections; i++) conns.push(await connectOne(i, connectDeadline));
   } catch (error) {
-    errors.connect++;
-    firstError = `connect: ${(error as Error).message}`;
+    fail("connect", (error as Error).message);
     for (const c of conns) c.socket.destroy();
     report(0, { user: 0, system: 0 }, undefined, undefined, undefined);
     return;
@@ -687,8 +668,7 @@ async function main(): Promise<void> {
   while (now() < drainUntil && conns.some((c) => c.inFlight > 0 && !c.closed)) await sleep(10);
   for (const c of conns) {
     if (c.inFlight > 0) {
-      if (!firstError) firstError = `unanswered: ${c.inFlight} NOTIFY on connection ${c.index}`;
-      errors.unanswered += c.inFlight;
+      fail("unanswered", `${c.inFlight} NOTIFY on connection ${c.index}`, c.inFlight);
     }
     c.closed = true;
     c.socket.destroy();
@@ -705,6 +685,49 @@ function report(
 ): void {
   const seconds = elapsedMs / 1000;
   const messages = ackFrames * M;
+  const totalErrors = Object.values(errors).reduce((a, b) => a + b, 0);
+  const head = {
+    target: `${opts.host}:${opts.port}`,
+    connections: opts.connections,
+    pipeline: opts.pipeline,
+    rate: opts.rate,
+    payload: opts.payload,
+    messagesPerFrame: M,
+    args: opts.args,
+    async: opts.async,
+    duration: seconds,
+    runtime: runtimeName(),
+  };
+  const shape = `${head.target} c=${opts.connections} p=${opts.pipeline}` +
+    `${opts.rate ? ` rate=${opts.rate}/s` : ""} payload=${opts.payload} messages=${M} ` +
+    `args=${opts.args}${opts.async ? " async" : ""} (${head.runtime})`;
+  if (totalErrors > 0 || messages === 0) {
+    // A failed run: no throughput, latency or CPU figure, so that none can be published.
+    const failed = {
+      ...head,
+      ok: false,
+      status: "failed",
+      reason: totalErrors > 0
+        ? `${totalErrors} error${totalErrors === 1 ? "" : "s"}`
+        : "no ACK checked out while measuring",
+      checkedMessages: messages,
+      errors: { total: totalErrors, ...errors },
+      firstErrors,
+    };
+    if (opts.json) console.log(JSON.stringify(failed));
+    else {
+      console.log(
+        `${shape}\n  FAILED: ${failed.reason}; no figures reported\n` +
+          `  errors: ${
+            Object.entries(failed.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`)
+              .join(", ") || "none"
+          }\n` +
+          firstErrors.map((e) => `  ${e}\n`).join(""),
+      );
+    }
+    process.exitCode = 1;
+    return;
+  }
   let agent;
   if (opts.agentPid && proc0 && proc1) {
     const cpuMs = (proc1.agentTicks - proc0.agentTicks) * 1000 / opts.clockTicks;
@@ -724,17 +747,11 @@ function report(
       return total > 0 ? Math.round((c.busy - proc0.cores[i].busy) / total * 1000) / 1000 : 0;
     })
     : undefined;
-  const totalErrors = Object.values(errors).reduce((a, b) => a + b, 0);
   const cpuUs = cpu.user + cpu.system;
   const result = {
-    target: `${opts.host}:${opts.port}`,
-    connections: opts.connections,
-    pipeline: opts.pipeline,
-    rate: opts.rate,
-    payload: opts.payload,
-    messagesPerFrame: M,
-    duration: seconds,
-    runtime: runtimeName(),
+    ...head,
+    ok: true,
+    status: "passed",
     frames: ackFrames,
     messages,
     messagesPerSec: seconds > 0 ? messages / seconds : 0,
@@ -748,8 +765,7 @@ function report(
     },
     rateDeferred,
     rateBacklogMax,
-    errors: { total: totalErrors, ...errors },
-    firstError: firstError || undefined,
+    errors: { total: 0, ...errors },
     cpu: {
       userMs: cpu.user / 1000,
       systemMs: cpu.system / 1000,
@@ -765,16 +781,13 @@ function report(
     const l = result.latencyUs;
     const ms = (us: number) => (us / 1000).toFixed(3);
     console.log(
-      `${result.target} c=${opts.connections} p=${opts.pipeline}` +
-        `${opts.rate ? ` rate=${opts.rate}/s` : ""} payload=${opts.payload} messages=${M} ` +
-        `(${result.runtime})\n` +
-        `  ${Math.round(result.messagesPerSec)} messages/s (${result.frames} frames in ${
-          seconds.toFixed(2)
-        } s)\n` +
+      `${shape}\n` +
+        `  ${
+          Math.round(result.messagesPerSec)
+        } messages/s, every ACK checked (${result.frames} frames in ${seconds.toFixed(2)} s)\n` +
         `  latency ms: p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${
           ms(l.p999)
         }  max ${ms(l.max)}\n` +
-        `  errors: ${totalErrors}${firstError ? ` (first: ${firstError})` : ""}\n` +
         `  generator CPU: ${(result.cpu.cores * 100).toFixed(0)}% of a core, ${
           result.cpu.usPerMessage.toFixed(2)
         } µs/message${result.cpu.cores > 0.9 ? "  ← generator saturated" : ""}` +
@@ -791,7 +804,7 @@ function report(
           : ""),
     );
   }
-  process.exitCode = totalErrors === 0 ? 0 : 1;
+  process.exitCode = 0;
 }
 
 function runtimeName(): string {
