@@ -6,6 +6,7 @@
  */
 
 import type { MessageHandler, NotifyHandler } from "./context.ts";
+import type { DeclaredHandler, MessageRef } from "../config/declared_message.ts";
 import { type ConnectionOwner, SpopConnection } from "./connection.ts";
 import { type AgentOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type { Transport, TransportSink } from "./transport.ts";
@@ -58,8 +59,18 @@ export class Agent implements ConnectionOwner {
    * @param handler Sync or async; adds actions through its context, or returns them.
    * @returns The agent, for chaining.
    */
-  on(messageName: string, handler: MessageHandler): this {
-    this.handlers.set(messageName, handler);
+  on(messageName: string, handler: MessageHandler): this;
+  /**
+   * Registers the handler of a declared message (`defineMessage()` of
+   * `@spoa/agent/config`); the handler's message is typed by its argument names.
+   *
+   * @param message The declaration.
+   * @param handler Sync or async; adds actions through its context, or returns them.
+   * @returns The agent, for chaining.
+   */
+  on<Arg extends string>(message: MessageRef<Arg>, handler: DeclaredHandler<Arg>): this;
+  on(message: string | MessageRef, handler: MessageHandler): this {
+    this.handlers.set(typeof message === "string" ? message : message.name, handler);
     return this;
   }
 
