@@ -63,17 +63,12 @@ export interface ConfigOptions {
   readonly servers?: readonly (string | AgentAddress)[];
   /** Extra text for every `server` line, such as `"ssl ca-file /etc/haproxy/agents.pem"`. */
   readonly serverOptions?: string;
-  /**
-   * The agents backend's name (`use-backend`).
-   *
-   * @default {"spoa-" + engine name}
-   */
+  /** The agents backend's name (`use-backend`); by default `spoa-` and the engine name. */
   readonly backend?: string;
   /**
    * The SPOE file as haproxy.cfg names it (`filter spoe ... config FILE`);
-   * relative paths are read from HAProxy's working directory.
-   *
-   * @default {engine name + "-spoe.conf"}
+   * relative paths are read from HAProxy's working directory. By default the
+   * engine name and `-spoe.conf`.
    */
   readonly spoeFile?: string;
   /**

@@ -19,7 +19,8 @@ export interface SpoeMessage<Arg extends string = string> {
   /**
    * The arguments, in order: name → sample expression (`{ ip: "src", ua:
    * "req.hdr(user-agent)" }` gives `args ip=src ua=req.hdr(user-agent)`).
-   * A sample expression has no spaces.
+   * A sample expression has no spaces. Arguments keep the object's key order
+   * (JavaScript puts integer-like keys such as `"0"` first).
    */
   readonly args: { readonly [K in Arg]: string };
   /**
