@@ -6,7 +6,9 @@
  * @module
  */
 
-import { assertConfig, type Finding, readsBody } from "./check_config.ts";
+import { readsBody } from "./_check_declarations.ts";
+import { assertConfig } from "./check_config.ts";
+import type { Finding } from "./finding.ts";
 import { type ConfigOptions, resolveConfig, type ResolvedConfig } from "./config_options.ts";
 import { type SpoeEngine, variableName } from "./define_engine.ts";
 import type { SpoeMessage } from "./define_message.ts";

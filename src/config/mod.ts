@@ -40,14 +40,8 @@ export {
   type ConfigOptions,
   haproxyProcessingTimeout,
 } from "./config_options.ts";
-export {
-  assertConfig,
-  checkConfig,
-  type CheckOptions,
-  type Finding,
-  FindingCode,
-  SpoeConfigError,
-} from "./check_config.ts";
+export { type Finding, FindingCode } from "./finding.ts";
+export { assertConfig, checkConfig, type CheckOptions, SpoeConfigError } from "./check_config.ts";
 export {
   generateConfig,
   type GeneratedConfig,
