@@ -20,7 +20,12 @@
  * @module
  */
 
-export { Agent, type MessageName } from "./src/engine/agent.ts";
+export { Agent } from "./src/engine/agent.ts";
+export type {
+  DeclaredHandler,
+  DeclaredMessage,
+  MessageRef,
+} from "./src/engine/declared_message.ts";
 export type { AgentOptions, ResolvedOptions } from "./src/engine/options.ts";
 export type {
   HandlerResult,

@@ -1,11 +1,16 @@
 /**
- * What the examples share: the listen address from the first argument, and a
- * clean shutdown on SIGINT/SIGTERM, on Deno, Bun and Node alike.
+ * What the examples share: the listen address from the first argument, a
+ * clean shutdown on SIGINT/SIGTERM, and `--print-config DIR [--haproxy
+ * VERSION] [--frontend PORT]`, which writes the example's haproxy.cfg and
+ * SPOE file into DIR instead of listening; on Deno, Bun and Node alike.
  *
  * @module
  */
 
-import type { AgentServer, ListenOptions } from "../mod.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Agent, AgentServer, ListenOptions } from "../mod.ts";
+import { generateConfig, type SpoeEngine } from "../src/config/mod.ts";
 
 interface RuntimeGlobals {
   Deno?: {
@@ -59,4 +64,130 @@ export function closeOnSignals(server: AgentServer): void {
     if (runtime.Deno) runtime.Deno.addSignalListener(signal, stop);
     else runtime.process?.on(signal, stop);
   }
+}
+
+/** What `--print-config` asks for. */
+export interface PrintConfigRequest {
+  /** Where to write haproxy.cfg and the SPOE file. */
+  dir: string;
+  /** The target HAProxy version (`--haproxy`, default 3.2). */
+  haproxy: string;
+  /** The port of the trial frontend (`--frontend`, default 8080). */
+  frontendPort: number;
+}
+
+/** The command line of an example. */
+export interface CommandLine {
+  /** The listen address (the first argument that is not a flag), if given. */
+  address: string | undefined;
+  /** Set when `--print-config DIR` was given. */
+  printConfig: PrintConfigRequest | undefined;
+}
+
+const USAGE = "usage: EXAMPLE [HOST:PORT | SOCKET_PATH] " +
+  "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
+
+/**
+ * Reads an example's command line: `[ADDRESS] [--print-config DIR [--haproxy
+ * VERSION] [--frontend PORT]]`, flags in any order, `--flag=value` too.
+ *
+ * @param args The arguments after the script name.
+ * @returns The address and the `--print-config` request.
+ * @throws {TypeError} For an unknown flag, a flag without its value, or a bad port.
+ */
+export function parseCommandLine(args: readonly string[] = scriptArgs()): CommandLine {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    if (!["--print-config", "--haproxy", "--frontend"].includes(flag)) {
+      throw new TypeError(`Unknown option ${flag}; ${USAGE}`);
+    }
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value === "") throw new TypeError(`${flag} needs a value; ${USAGE}`);
+    flags.set(flag, value);
+  }
+  if (positional.length > 1) throw new TypeError(`Too many arguments; ${USAGE}`);
+  const dir = flags.get("--print-config");
+  if (dir === undefined) {
+    if (flags.size > 0) throw new TypeError(`--haproxy and --frontend go with --print-config`);
+    return { address: positional[0], printConfig: undefined };
+  }
+  const frontendPort = Number(flags.get("--frontend") ?? 8080);
+  if (!Number.isInteger(frontendPort) || frontendPort < 1 || frontendPort > 65535) {
+    throw new TypeError(`--frontend: invalid port "${flags.get("--frontend")}"`);
+  }
+  return {
+    address: positional[0],
+    printConfig: { dir, haproxy: flags.get("--haproxy") ?? "3.2", frontendPort },
+  };
+}
+
+/**
+ * Writes a complete haproxy.cfg (with the trial frontend) and the SPOE file
+ * of an engine into a directory, for the agent listening at `address`. The
+ * filter line names the SPOE file by its absolute path, so that
+ * `haproxy -f DIR/haproxy.cfg` runs from anywhere.
+ *
+ * @param engine The example's engine.
+ * @param agent The example's agent (its handlers are checked, its processingTimeout read).
+ * @param request The directory, HAProxy version and trial port.
+ * @param address The agent's address, as given on the command line.
+ * @returns The paths written, and the warnings of the checks.
+ */
+export async function writeConfig(
+  engine: SpoeEngine,
+  agent: Agent,
+  request: PrintConfigRequest,
+  address = "127.0.0.1:12345",
+): Promise<{ files: string[]; warnings: string[] }> {
+  const dir = resolve(request.dir);
+  const spoePath = join(dir, `${engine.name}-spoe.conf`);
+  const config = generateConfig(engine, {
+    haproxy: request.haproxy,
+    agent,
+    servers: [address],
+    spoeFile: spoePath,
+    frontend: { port: request.frontendPort },
+  });
+  const cfgPath = join(dir, "haproxy.cfg");
+  await mkdir(dir, { recursive: true });
+  await writeFile(spoePath, config.spoe);
+  await writeFile(cfgPath, config.haproxy ?? "");
+  return { files: [cfgPath, spoePath], warnings: config.findings.map((f) => f.message) };
+}
+
+/**
+ * Runs an example: with `--print-config`, writes its configuration and
+ * returns; otherwise listens on the address of the command line and closes
+ * gracefully on SIGINT/SIGTERM. A bad command line exits with status 2.
+ *
+ * @param agent The example's agent.
+ * @param engine The example's engine.
+ * @param label How the example names itself in its log.
+ */
+export async function serve(agent: Agent, engine: SpoeEngine, label: string): Promise<void> {
+  let commandLine: CommandLine;
+  try {
+    commandLine = parseCommandLine();
+  } catch (error) {
+    console.error((error as Error).message);
+    return (runtime.Deno ?? runtime.process)?.exit(2);
+  }
+  const { address, printConfig } = commandLine;
+  if (printConfig) {
+    const { files, warnings } = await writeConfig(engine, agent, printConfig, address);
+    for (const warning of warnings) console.error(`warning: ${warning}`);
+    console.log(`${label}: wrote ${files.join(" and ")} for HAProxy ${printConfig.haproxy}`);
+    return;
+  }
+  const server = await agent.listen(parseAddress(address));
+  console.log(`${label} listening on`, JSON.stringify(server.address));
+  closeOnSignals(server);
 }

@@ -13,11 +13,65 @@
  * back as `txn.echo.ua`. Arguments without a name, or whose name HAProxy would
  * not accept for a variable, are logged only.
  *
+ * `--print-config DIR [--haproxy VERSION] [--frontend PORT]` writes its
+ * haproxy.cfg and SPOE file into DIR instead (Deno: `--allow-write`).
+ *
  * @module
  */
 
 import { Agent, dataTypeName, type NamedValue } from "../mod.ts";
-import { closeOnSignals, parseAddress, scriptArgs } from "./_cli.ts";
+import { defineEngine, defineMessage, type VariableType } from "../src/config/mod.ts";
+import { serve } from "./_cli.ts";
+
+/** One value of every type HAProxy sends, and the request body. */
+const echoRequest = defineMessage({
+  name: "echo-request",
+  args: {
+    src: "src",
+    method: "method",
+    ua: "req.hdr(user-agent)",
+    neg: "int(-42)",
+    big: "int(9223372036854775807)",
+    yes: "bool(1)",
+    raw: "bin(deadbeef)",
+    missing: "req.hdr(x-missing)",
+    body: "req.body",
+  },
+  event: "on-frontend-http-request",
+});
+const echoPath = defineMessage({
+  name: "echo-path",
+  args: { path: "path" },
+  event: "on-frontend-http-request",
+});
+/** Sent by `http-request send-spoe-group echo echo-group`. */
+const echoGroupMessage = defineMessage({
+  name: "echo-group-message",
+  args: { group: "str(sent-by-group)" },
+});
+
+const TYPES: Record<string, VariableType> = {
+  src: "ip",
+  neg: "int",
+  big: "int",
+  yes: "bool",
+  raw: "bin",
+  body: "bin",
+};
+
+/** The engine: the agent sets a `txn` variable for each argument. */
+const engine = defineEngine({
+  name: "echo",
+  messages: [echoRequest, echoPath],
+  groups: { "echo-group": [echoGroupMessage] },
+  variables: [echoRequest, echoPath, echoGroupMessage].flatMap((message) =>
+    Object.keys(message.args).map((name) => ({
+      scope: "txn" as const,
+      name,
+      type: TYPES[name] ?? "str",
+    }))
+  ),
+});
 
 const VARIABLE_NAME = /^[A-Za-z0-9_.]{1,56}$/;
 
@@ -42,6 +96,4 @@ agent.onNotify((messages, context) => {
     }
   }
 });
-const server = await agent.listen(parseAddress(scriptArgs()[0]));
-console.log("echo agent listening on", JSON.stringify(server.address));
-closeOnSignals(server);
+await serve(agent, engine, "echo agent");

@@ -13,13 +13,32 @@
  *     bun run examples/ip_reputation.ts 127.0.0.1:12345
  *     node examples/ip_reputation.ts 127.0.0.1:12345      # Node 24
  *
- * HAProxy configurations for it are in examples/haproxy/.
+ * HAProxy configurations for it are in examples/haproxy/; or write one for
+ * your HAProxy version (2.6, 3.0, 3.2, ...) with a trial frontend on port 8080:
+ *
+ *     deno run --allow-write examples/ip_reputation.ts 127.0.0.1:12345 \
+ *       --print-config /tmp/iprep --haproxy 3.2 --frontend 8080
  *
  * @module
  */
 
 import { Agent, Ipv4Address, Ipv6Address } from "../mod.ts";
-import { closeOnSignals, parseAddress, scriptArgs } from "./_cli.ts";
+import { defineEngine, defineMessage } from "../src/config/mod.ts";
+import { serve } from "./_cli.ts";
+
+/** What HAProxy sends on each new client session. */
+const getIpReputation = defineMessage({
+  name: "get-ip-reputation",
+  args: { ip: "src" },
+  event: "on-client-session",
+});
+
+/** The engine: `--print-config` generates its SPOE file and haproxy.cfg. */
+const engine = defineEngine({
+  name: "iprep",
+  messages: [getIpReputation],
+  variables: [{ scope: "sess", name: "ip_score", type: "int" }],
+});
 
 /**
  * The reputation of an address: a stable score from 0 to 100.
@@ -35,13 +54,11 @@ export function ipScore(address: Ipv4Address | Ipv6Address): number {
 
 if (import.meta.main) {
   const agent = new Agent();
-  agent.on("get-ip-reputation", (message, context) => {
+  agent.on(getIpReputation, (message, context) => {
     const ip = message.get("ip");
     if (ip instanceof Ipv4Address || ip instanceof Ipv6Address) {
       context.setVar("sess", "ip_score", ipScore(ip));
     }
   });
-  const server = await agent.listen(parseAddress(scriptArgs()[0]));
-  console.log("ip_reputation agent listening on", JSON.stringify(server.address));
-  closeOnSignals(server);
+  await serve(agent, engine, "ip_reputation agent");
 }

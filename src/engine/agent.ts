@@ -7,6 +7,7 @@
 
 import type { MessageHandler, NotifyHandler } from "./context.ts";
 import { ConnectionGroup } from "./connection_group.ts";
+import type { DeclaredHandler, MessageRef } from "./declared_message.ts";
 import type { HandlerRegistry } from "./notify_runner.ts";
 import { type AgentOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type {
@@ -16,9 +17,6 @@ import type {
   TransportSink,
 } from "./transport.ts";
 import type { AgentServer, ListenOptions } from "../adapters/types.ts";
-
-/** Anything with a message name: a name, or a declared message. */
-export type MessageName = string | { readonly name: string };
 
 /**
  * An SPOA agent. Register a handler per SPOE message name, then listen.
@@ -74,11 +72,21 @@ export class Agent implements ConnectionService {
    * Registers the handler of one SPOE message (`spoe-message NAME`). Messages
    * with no handler are acknowledged without actions.
    *
-   * @param message The message name, or a declared message.
+   * @param messageName The message name.
    * @param handler Sync or async; adds actions through its context, or returns them.
    * @returns The agent, for chaining.
    */
-  on(message: MessageName, handler: MessageHandler): this {
+  on(messageName: string, handler: MessageHandler): this;
+  /**
+   * Registers the handler of a declared message (`defineMessage()` of
+   * `@spoa/agent/config`); the handler's message is typed by its argument names.
+   *
+   * @param message The declaration.
+   * @param handler Sync or async; adds actions through its context, or returns them.
+   * @returns The agent, for chaining.
+   */
+  on<Arg extends string>(message: MessageRef<Arg>, handler: DeclaredHandler<Arg>): this;
+  on(message: string | MessageRef, handler: MessageHandler): this {
     this.#handlers.set(typeof message === "string" ? message : message.name, handler);
     return this;
   }
@@ -98,6 +106,11 @@ export class Agent implements ConnectionService {
   /** The message names with a handler, in registration order. */
   get messageNames(): string[] {
     return [...this.#handlers.keys()];
+  }
+
+  /** Whether a whole-NOTIFY handler is registered ({@linkcode Agent.onNotify}). */
+  get hasNotifyHandler(): boolean {
+    return this.#registry.notifyHandler !== undefined;
   }
 
   /** The number of connections being served, over all servers. */

@@ -1,0 +1,264 @@
+// Generated configurations against real HAProxy. Every example writes its haproxy.cfg and SPOE
+// file with `--print-config` for every selected HAProxy version, and `haproxy -c -V` accepts them
+// without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2, each
+// example runs with the configuration it wrote and a request through HAProxy gets the agent's
+// variables back; a declaration with a message on each of the eight events does the same through
+// the trial's internal origin. Node 24 runs every case; Deno and Bun also run the live ones on 3.2.
+// Run: node_modules/.bin/node --test tests/e2e/config.e2e.ts (SPOA_E2E_VERSIONS, SPOA_E2E_RUNTIMES
+// and SPOA_E2E_ALLOW_SKIP as in _env.ts).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { Agent, agentCommand, type Example } from "./_agents.ts";
+import {
+  ALLOW_SKIP,
+  missingFor,
+  probeHaproxy,
+  type Runtime,
+  RUNTIMES,
+  type Version,
+  VERSIONS,
+} from "./_env.ts";
+import { checkConfig, startHaproxy } from "./_haproxy.ts";
+import { expectedScore } from "./_iprep.ts";
+import { freePorts, parseKv, request } from "./_net.ts";
+import type { Proc } from "./_proc.ts";
+import { defineEngine, defineMessage, generateConfig, SpoeEvent } from "../../src/config/mod.ts";
+
+const EXAMPLES: Example[] = ["ip_reputation", "echo"];
+/** One version of each SPOE generation runs live. */
+const LIVE: Version[] = (["2.6", "3.2"] as const).filter((v) => VERSIONS.includes(v));
+const ROOT = mkdtempSync(join(tmpdir(), "spoa-e2e-config-"));
+after(() => {
+  if (process.env.SPOA_E2E_KEEP !== "1") rmSync(ROOT, { recursive: true, force: true });
+});
+
+/** Runs `EXAMPLE ADDRESS --print-config DIR --haproxy VERSION --frontend PORT` to its end. */
+function printConfig(
+  runtime: Runtime,
+  example: Example,
+  address: string,
+  dir: string,
+  version: Version,
+  port: number,
+): Promise<string> {
+  const [cmd, ...args] = agentCommand(runtime, example, address);
+  args.push("--print-config", dir, "--haproxy", version, "--frontend", String(port));
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 30_000 }, (error, out, err) => {
+      if (error) {
+        reject(new Error(`${cmd} ${args.join(" ")} failed: ${error.message}\n${out}${err}`));
+      } else if (err.trim()) reject(new Error(`${example} printed on stderr:\n${err}`));
+      else resolve(out);
+    });
+  });
+}
+
+/** The generated haproxy.cfg, with the directory it names replaced, to compare runs. */
+function normalized(dir: string, file: string): string {
+  return readFileSync(join(dir, file), "utf8").replaceAll(dir, "DIR");
+}
+
+/** Registers the suite, or fails it (or skips it loudly) when a binary is missing. */
+function suite(name: string, missing: string | undefined, body: () => void): void {
+  if (missing && ALLOW_SKIP) {
+    process.stderr.write(`\n!! SKIPPING ${name}: ${missing} (SPOA_E2E_ALLOW_SKIP=1)\n\n`);
+    describe(name, { skip: missing }, () => {});
+  } else if (missing) {
+    describe(name, () => {
+      test("binaries", () => {
+        throw new Error(`missing binary: ${missing} (set SPOA_E2E_ALLOW_SKIP=1 to skip)`);
+      });
+    });
+  } else describe(name, body);
+}
+
+for (const version of VERSIONS) {
+  const missing = missingFor(version, "node");
+  suite(`generated configuration, HAProxy ${version}: haproxy -c`, missing, () => {
+    for (const example of EXAMPLES) {
+      test(`${example} --print-config --haproxy ${version} passes haproxy -c -V`, async () => {
+        const dir = join(ROOT, `check-${version}-${example}`);
+        const out = await printConfig("node", example, "127.0.0.1:12345", dir, version, 8080);
+        assert.match(
+          out,
+          new RegExp(`wrote .*haproxy\\.cfg and .*-spoe\\.conf for HAProxy ${version}`),
+        );
+        const cfg = readFileSync(join(dir, "haproxy.cfg"), "utf8");
+        assert.match(
+          cfg,
+          new RegExp(`^ {4}mode ${version === "2.6" || version === "3.0" ? "tcp" : "spop"}$`, "m"),
+        );
+        await checkConfig(version, join(dir, "haproxy.cfg"));
+        for (const runtime of RUNTIMES.filter((r) => r !== "node" && !missingFor(version, r))) {
+          const other = join(ROOT, `check-${version}-${example}-${runtime}`);
+          await printConfig(runtime, example, "127.0.0.1:12345", other, version, 8080);
+          for (
+            const file of ["haproxy.cfg", example === "echo" ? "echo-spoe.conf" : "iprep-spoe.conf"]
+          ) {
+            assert.equal(normalized(other, file), normalized(dir, file), `${runtime} ${file}`);
+          }
+        }
+      });
+    }
+  });
+}
+
+/** Starts the agent, writes the configuration for its address, starts HAProxy on it. */
+async function startPair(
+  runtime: Runtime,
+  version: Version,
+  example: Example,
+  address: string,
+  port: number,
+  dir: string,
+  write: () => unknown,
+): Promise<{ agent: Agent; haproxy: Proc | undefined; logs: () => string }> {
+  const agent = new Agent(example, runtime, example, address);
+  let haproxy: Proc | undefined;
+  const logs = () =>
+    `--- agent\n${agent.logs()}\n--- haproxy\n${haproxy?.tail(40) ?? "(not started)"}`;
+  try {
+    await write();
+    await checkConfig(version, join(dir, "haproxy.cfg"));
+    await agent.start();
+    haproxy = await startHaproxy(version, join(dir, "haproxy.cfg"), port);
+    return { agent, haproxy, logs };
+  } catch (e) {
+    await agent.stop();
+    throw new Error(`${(e as Error).message}\n${logs()}`);
+  }
+}
+
+async function withPair(
+  pair: Awaited<ReturnType<typeof startPair>>,
+  check: () => Promise<void>,
+): Promise<void> {
+  try {
+    await check();
+    const problems = pair.agent.proc?.flaggedSince() ?? [];
+    assert.deepEqual(problems, [], "the agent logged an error");
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${pair.logs()}`);
+  } finally {
+    await pair.haproxy?.stop();
+    await pair.agent.stop();
+  }
+}
+
+const EVENTS = Object.values(SpoeEvent);
+/** One message per event; the echo agent sets txn.every.<arg> for each. */
+const everyEvent = defineEngine({
+  name: "every",
+  messages: EVENTS.map((event) =>
+    defineMessage({
+      name: `m-${event}`,
+      args: { [event.replaceAll("-", "_")]: "str(fired)" },
+      event,
+    })
+  ),
+  variables: EVENTS.map((event) => ({ scope: "txn" as const, name: event.replaceAll("-", "_") })),
+});
+
+for (const version of LIVE) {
+  for (const runtime of RUNTIMES.filter((r) => r === "node" || version === "3.2")) {
+    const missing = missingFor(version, runtime);
+    const info = missing ? "" : ` (${probeHaproxy(version).info.split(" - ")[0]})`;
+    suite(`generated configuration, HAProxy ${version} × ${runtime}: live${info}`, missing, () => {
+      test("ip_reputation on a unix socket: the score of each source address", async () => {
+        const dir = join(ROOT, `live-${version}-${runtime}-iprep`);
+        mkdirSync(dir, { recursive: true });
+        const address = join(dir, "agent.sock");
+        const [port] = await freePorts(1);
+        const pair = await startPair(
+          runtime,
+          version,
+          "ip_reputation",
+          address,
+          port,
+          dir,
+          () => printConfig(runtime, "ip_reputation", address, dir, version, port),
+        );
+        await withPair(pair, async () => {
+          assert.match(readFileSync(join(dir, "haproxy.cfg"), "utf8"), /server agent1 unix@\//);
+          for (const source of ["127.0.0.1", "127.0.0.2", "127.0.0.9"]) {
+            const r = await request({ port, localAddress: source, path: "/" });
+            assert.equal(r.status, 200);
+            assert.deepEqual(parseKv(r.body), {
+              "sess.iprep.ip_score": String(expectedScore(source)),
+              "txn.iprep.error": "",
+            }, `from ${source}`);
+          }
+        });
+      });
+
+      test("echo over TCP: every argument, the body and the group come back", async () => {
+        const dir = join(ROOT, `live-${version}-${runtime}-echo`);
+        const [port, agentPort] = await freePorts(2);
+        const address = `127.0.0.1:${agentPort}`;
+        const pair = await startPair(
+          runtime,
+          version,
+          "echo",
+          address,
+          port,
+          dir,
+          () => printConfig(runtime, "echo", address, dir, version, port),
+        );
+        await withPair(pair, async () => {
+          const body = "body through option http-buffer-request";
+          const r = await request({
+            port,
+            path: "/hello?x=1",
+            body,
+            headers: { "user-agent": "spoa-e2e" },
+          });
+          assert.equal(r.status, 200);
+          assert.deepEqual(parseKv(r.body), {
+            "txn.echo.src": "127.0.0.1",
+            "txn.echo.method": "POST",
+            "txn.echo.ua": "spoa-e2e",
+            "txn.echo.neg": "-42",
+            "txn.echo.big": "9223372036854775807",
+            "txn.echo.yes": "1",
+            "txn.echo.raw": "DEADBEEF",
+            "txn.echo.missing": "",
+            "txn.echo.body": Buffer.from(body).toString("hex").toUpperCase(),
+            "txn.echo.path": "/hello",
+            "txn.echo.group": "sent-by-group",
+            "txn.echo.error": "",
+          });
+        });
+      });
+
+      if (runtime !== "node") return;
+      test("a message on each of the eight events: all fire through the trial's origin", async () => {
+        const dir = join(ROOT, `live-${version}-every`);
+        const [port, agentPort] = await freePorts(2);
+        const address = `127.0.0.1:${agentPort}`;
+        const pair = await startPair(runtime, version, "echo", address, port, dir, () => {
+          const config = generateConfig(everyEvent, {
+            haproxy: version,
+            servers: [address],
+            spoeFile: join(dir, "every-spoe.conf"),
+            frontend: { port },
+          });
+          assert.match(config.haproxy!, /http-response return/);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, "every-spoe.conf"), config.spoe);
+          writeFileSync(join(dir, "haproxy.cfg"), config.haproxy!);
+        });
+        await withPair(pair, async () => {
+          const r = await request({ port, path: "/" });
+          assert.equal(r.status, 200);
+          const expected: Record<string, string> = { "txn.every.error": "" };
+          for (const event of EVENTS) expected[`txn.every.${event.replaceAll("-", "_")}`] = "fired";
+          assert.deepEqual(parseKv(r.body), expected);
+        });
+      });
+    });
+  }
+}
