@@ -4,8 +4,8 @@
  * variable `ip_score`, an integer from 0 to 100 that the configuration can use
  * in ACLs (`http-request deny if { var(sess.iprep.ip_score) -m int lt 20 }`).
  *
- * The score here is derived from the address bytes, so results are
- * reproducible; a real agent would look the address up.
+ * The score here is derived from the address bytes (examples/ip_score.ts), so
+ * results are reproducible; a real agent would look the address up.
  *
  * Run it (address: `HOST:PORT` or a Unix socket path; default 127.0.0.1:12345):
  *
@@ -20,28 +20,15 @@
 
 import { Agent, Ipv4Address, Ipv6Address } from "../mod.ts";
 import { closeOnSignals, parseAddress, scriptArgs } from "./_cli.ts";
+import { ipScore } from "./ip_score.ts";
 
-/**
- * The reputation of an address: a stable score from 0 to 100.
- *
- * @param address The client address.
- * @returns The score.
- */
-export function ipScore(address: Ipv4Address | Ipv6Address): number {
-  let hash = 0;
-  for (const byte of address.bytes) hash = (hash * 31 + byte) % 1_000_003;
-  return hash % 101;
-}
-
-if (import.meta.main) {
-  const agent = new Agent();
-  agent.on("get-ip-reputation", (message, context) => {
-    const ip = message.get("ip");
-    if (ip instanceof Ipv4Address || ip instanceof Ipv6Address) {
-      context.setVar("sess", "ip_score", ipScore(ip));
-    }
-  });
-  const server = await agent.listen(parseAddress(scriptArgs()[0]));
-  console.log("ip_reputation agent listening on", JSON.stringify(server.address));
-  closeOnSignals(server);
-}
+const agent = new Agent();
+agent.on("get-ip-reputation", (message, context) => {
+  const ip = message.get("ip");
+  if (ip instanceof Ipv4Address || ip instanceof Ipv6Address) {
+    context.setVar("sess", "ip_score", ipScore(ip));
+  }
+});
+const server = await agent.listen(parseAddress(scriptArgs()[0]));
+console.log("ip_reputation agent listening on", JSON.stringify(server.address));
+closeOnSignals(server);
