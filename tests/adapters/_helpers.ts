@@ -17,9 +17,7 @@ import {
   NamedValue,
   readFrameHeader,
 } from "../../src/codec/mod.ts";
-import { FrameReader } from "../../src/reader/frame_reader.ts";
-import type { Logger } from "../../src/engine/logger.ts";
-import type { AgentServer } from "../../src/adapters/types.ts";
+import { type AgentServer, FrameReader, type Logger } from "../../mod.ts";
 import { delay, within } from "../_timing.ts";
 export { delay, within };
 

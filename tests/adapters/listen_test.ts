@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { platform } from "node:process";
-import { detectRuntime } from "../../src/adapters/listen.ts";
+import { detectRuntime } from "../../mod.ts";
 import { adapterSuite } from "./_suite.ts";
 
 const runtime = detectRuntime();
