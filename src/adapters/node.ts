@@ -9,6 +9,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { rmSync } from "node:fs";
+import process from "node:process";
 import type { Agent } from "../engine/agent.ts";
 import type { Transport } from "../engine/transport.ts";
 import { formatPeer, serverHandle, tcpTarget } from "./_server.ts";
@@ -16,6 +17,15 @@ import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /** How long a closing socket may wait for the peer's FIN before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Whether `server.listen()` honours `reusePort`: from Node 22.12 and 23.1 on. Older releases
+ * ignore the option, so a second server on the port would fail with EADDRINUSE.
+ */
+function reusePortSupported(version: string): boolean {
+  const [major, minor] = version.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
 
 function serve(agent: Agent, socket: net.Socket): void {
   socket.setNoDelay(true);
@@ -62,6 +72,8 @@ function serve(agent: Agent, socket: net.Socket): void {
  * @param agent The agent.
  * @param options Where to listen.
  * @returns The running server.
+ * @throws {Error} (as a rejection) If the address cannot be bound, or for `reusePort` before
+ *   Node 22.12.
  *
  * @example
  * ```ts ignore
@@ -71,6 +83,12 @@ function serve(agent: Agent, socket: net.Socket): void {
  * ```
  */
 export async function listen(agent: Agent, options: ListenOptions = {}): Promise<AgentServer> {
+  const version = process.versions.node;
+  if (options.reusePort && options.path === undefined && !reusePortSupported(version)) {
+    throw new Error(
+      `Cannot listen with reusePort: it needs Node 22.12 or later, this is ${version}`,
+    );
+  }
   const onConnection = (socket: net.Socket) => serve(agent, socket);
   const server = options.tls
     ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
