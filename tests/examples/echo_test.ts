@@ -10,7 +10,7 @@ import {
   type TypedValue,
   Value,
   VarScope,
-} from "../../mod.ts";
+} from "../../src/codec/mod.ts";
 import { HaproxySimulator } from "../../src/testing/mod.ts";
 import { ExampleProcess } from "./_example_process.ts";
 

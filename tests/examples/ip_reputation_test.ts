@@ -2,7 +2,7 @@
 // clean exit on SIGTERM.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ActionType, FrameType, Value, VarScope } from "../../mod.ts";
+import { ActionType, FrameType, Value, VarScope } from "../../src/codec/mod.ts";
 import { HaproxySimulator } from "../../src/testing/mod.ts";
 import { expectedScore } from "../e2e/_iprep.ts";
 import { ExampleProcess } from "./_example_process.ts";
