@@ -38,7 +38,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const out = join(root, "dist", "npm");
 
 /** The compiler options: Node 20's ES2023, ESM as Node resolves it, `.ts` imports → `.js`. */
-export const TSC_OPTIONS: readonly string[] = [
+const TSC_OPTIONS: readonly string[] = [
   "--target",
   "es2023",
   "--lib",
@@ -92,13 +92,15 @@ for (const tool of ["tsc", "deno"]) {
 }
 
 rmSync(out, { recursive: true, force: true });
+const declarations = denoTypes(join(tools, "deno"));
 const scratch = mkdtempSync(join(tmpdir(), "spoa-build-npm-"));
+let compiled: ReturnType<typeof spawnSync>;
 try {
   const denoDeclarations = join(scratch, "lib.deno.d.ts");
-  writeFileSync(denoDeclarations, denoTypes(join(tools, "deno")));
+  writeFileSync(denoDeclarations, declarations);
   // The entry points only: tsc follows their imports, static and dynamic, so the package holds
   // exactly the modules an entry point can load.
-  const compiled = spawnSync(join(tools, "tsc"), [
+  compiled = spawnSync(join(tools, "tsc"), [
     ...TSC_OPTIONS,
     "--rootDir",
     root,
@@ -107,11 +109,11 @@ try {
     ...entries.map((entry) => join(root, entry)),
     denoDeclarations,
   ], { cwd: root, stdio: "inherit" });
-  if (compiled.error) fail(`could not run tsc: ${compiled.error.message}`);
-  if (compiled.status !== 0) fail(`tsc failed (exit code ${compiled.status})`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
+if (compiled.error) fail(`could not run tsc: ${compiled.error.message}`);
+if (compiled.status !== 0) fail(`tsc failed (exit code ${compiled.status})`);
 for (const file of filesUnder(out).filter((f) => f.endsWith(".d.ts"))) {
   const text = readFileSync(file, "utf8");
   const rewritten = text.replace(DECLARATION_TS_IMPORT, "$1.js$2");
