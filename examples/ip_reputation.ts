@@ -4,8 +4,8 @@
  * variable `ip_score`, an integer from 0 to 100 that the configuration can use
  * in ACLs (`http-request deny if { var(sess.iprep.ip_score) -m int lt 20 }`).
  *
- * The score here is derived from the address bytes, so results are
- * reproducible; a real agent would look the address up.
+ * The score here is derived from the address bytes (examples/ip_score.ts), so
+ * results are reproducible; a real agent would look the address up.
  *
  * Run it (address: `HOST:PORT` or a Unix socket path; default 127.0.0.1:12345):
  *
@@ -25,6 +25,7 @@
 import { Agent, Ipv4Address, Ipv6Address } from "../mod.ts";
 import { defineEngine, defineMessage } from "../src/config/mod.ts";
 import { serve } from "./_cli.ts";
+import { ipScore } from "./ip_score.ts";
 
 /** What HAProxy sends on each new client session. */
 const getIpReputation = defineMessage({
@@ -40,25 +41,11 @@ const engine = defineEngine({
   variables: [{ scope: "sess", name: "ip_score", type: "int" }],
 });
 
-/**
- * The reputation of an address: a stable score from 0 to 100.
- *
- * @param address The client address.
- * @returns The score.
- */
-export function ipScore(address: Ipv4Address | Ipv6Address): number {
-  let hash = 0;
-  for (const byte of address.bytes) hash = (hash * 31 + byte) % 1_000_003;
-  return hash % 101;
-}
-
-if (import.meta.main) {
-  const agent = new Agent();
-  agent.on(getIpReputation, (message, context) => {
-    const ip = message.get("ip");
-    if (ip instanceof Ipv4Address || ip instanceof Ipv6Address) {
-      context.setVar("sess", "ip_score", ipScore(ip));
-    }
-  });
-  await serve(agent, engine, "ip_reputation agent");
-}
+const agent = new Agent();
+agent.on(getIpReputation, (message, context) => {
+  const ip = message.get("ip");
+  if (ip instanceof Ipv4Address || ip instanceof Ipv6Address) {
+    context.setVar("sess", "ip_score", ipScore(ip));
+  }
+});
+await serve(agent, engine, "ip_reputation agent");

@@ -8,10 +8,20 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
+import process from "node:process";
 import type { ConnectionHandler, ConnectionService, Transport } from "../engine/transport.ts";
 import { serverHandle, tcpTarget } from "./_server.ts";
 import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
+
+/**
+ * Whether `server.listen()` honours `reusePort`: from Node 22.12 and 23.1 on. Older releases
+ * ignore the option, so a second server on the port would fail with EADDRINUSE.
+ */
+function reusePortSupported(version: string): boolean {
+  const [major, minor] = version.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
 
 function serve(handler: ConnectionHandler, socket: net.Socket): void {
   socket.setNoDelay(true);
@@ -65,7 +75,8 @@ function serve(handler: ConnectionHandler, socket: net.Socket): void {
  * @param agent The agent (any {@linkcode ConnectionService}).
  * @param options Where to listen.
  * @returns The running server.
- * @throws {Error} (as a rejection) If the address cannot be bound.
+ * @throws {Error} (as a rejection) If the address cannot be bound, or for `reusePort` before
+ *   Node 22.12.
  *
  * @example
  * ```ts ignore
@@ -78,6 +89,12 @@ export async function listen(
   agent: ConnectionService,
   options: ListenOptions = {},
 ): Promise<AgentServer> {
+  const version = process.versions.node;
+  if (options.reusePort && options.path === undefined && !reusePortSupported(version)) {
+    throw new Error(
+      `Cannot listen with reusePort: it needs Node 22.12 or later, this is ${version}`,
+    );
+  }
   const handler = agent.connectionHandler();
   const onConnection = (socket: net.Socket) => serve(handler, socket);
   const server = options.tls

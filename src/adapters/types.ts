@@ -32,7 +32,8 @@ export interface ListenOptions {
   tls?: TlsOptions;
   /**
    * Let several processes bind the same TCP port (SO_REUSEPORT, Linux): the
-   * kernel spreads connections between them, one process per core.
+   * kernel spreads connections between them, one process per core. On Node,
+   * from 22.12 on (older releases reject it).
    *
    * @default {false}
    */

@@ -12,14 +12,13 @@ import {
   decodeFrame,
   encodeFrame,
   type Frame,
+  FrameReader,
   FrameType,
   type MessageInit,
   NamedValue,
   readFrameHeader,
 } from "../../src/codec/mod.ts";
-import { FrameReader } from "../../src/reader/frame_reader.ts";
-import type { Logger } from "../../src/engine/logger.ts";
-import type { AgentServer } from "../../src/adapters/types.ts";
+import type { AgentServer, Logger } from "../../mod.ts";
 import { delay, within } from "../_timing.ts";
 export { delay, within };
 

@@ -1,16 +1,16 @@
 // The behaviour every adapter must have over real sockets. listen_test.ts runs it through
 // agent.listen() on whatever runtime runs the tests, so Deno, Bun and Node each test their own
 // adapter.
+// The adapter tests import the library through its entry points only (the files deno.json
+// exports), so that scripts/npm_check.sh can run them against the npm package on Node 20 and 22.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { Agent } from "../../src/engine/agent.ts";
-import type { AgentOptions } from "../../src/engine/options.ts";
-import type { AgentServer, ListenOptions } from "../../src/adapters/types.ts";
+import { Agent, type AgentOptions, type AgentServer, type ListenOptions } from "../../mod.ts";
 import { DataType, encodeFrame, type Frame, FrameType, NamedValue } from "../../src/codec/mod.ts";
-import { HaproxySimulator } from "../../src/testing/simulator.ts";
+import { HaproxySimulator } from "../../src/testing/mod.ts";
 import {
   concat,
   delay,

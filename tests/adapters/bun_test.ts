@@ -1,6 +1,6 @@
 // The Bun adapter, on Bun only; the shared suite runs on Bun through listen_test.ts.
 import { test } from "node:test";
-import { detectRuntime } from "../../src/adapters/listen.ts";
+import { runtimeName as detectRuntime } from "../_runtime.ts";
 import { directImportTest } from "./_suite.ts";
 import { checkKeptChunks } from "./_chunks.ts";
 import { selfSignedCertificate } from "./_helpers.ts";

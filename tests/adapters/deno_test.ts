@@ -1,7 +1,7 @@
 // The Deno adapter, on Deno only; the shared suite runs on Deno through listen_test.ts.
 import { test } from "node:test";
-import { detectRuntime } from "../../src/adapters/listen.ts";
-import { Agent } from "../../src/engine/agent.ts";
+import { Agent } from "../../mod.ts";
+import { runtimeName as detectRuntime } from "../_runtime.ts";
 import { directImportTest } from "./_suite.ts";
 import { recordingLogger } from "./_helpers.ts";
 

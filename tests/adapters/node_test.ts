@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { detectRuntime } from "../../src/adapters/listen.ts";
+import { runtimeName as detectRuntime } from "../_runtime.ts";
 import { directImportTest } from "./_suite.ts";
 import { checkKeptChunks } from "./_chunks.ts";
 import { selfSignedCertificate } from "./_helpers.ts";

@@ -1,4 +1,4 @@
-// Independent re-implementation of ipScore() from examples/ip_reputation.ts (the test does not
+// Independent re-implementation of ipScore() from examples/ip_score.ts (the test does not
 // import the example): over the address bytes in network order (4 for IPv4, 16 for IPv6),
 // hash = (hash * 31 + byte) mod 1_000_003; score = hash mod 101.
 import { isIPv4, isIPv6 } from "node:net";
