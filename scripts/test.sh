@@ -108,8 +108,9 @@ run_unit() {
   record docs "$code" "${text:-no summary line}" 0
 
   banner "bun test"
-  # Paths start with ./ so that bun takes them as files, not as name filters.
-  bun test "${files[@]/#/./}" 2>&1 | tee "$log"
+  # Paths start with ./ so that bun takes them as files, not as name filters. bun test fails a test
+  # after 5 s by default; the attack tests (tests/hostile) take longer under load.
+  bun test --timeout 60000 "${files[@]/#/./}" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   text=$(strip_ansi <"$log" | grep -E '^ *[0-9]+ (pass|fail|skip|todo)$' | xargs echo)
   skipped=$(strip_ansi <"$log" | grep -E '^ *[0-9]+ (skip|todo)$' | sum_first)
