@@ -2,12 +2,13 @@
 // what the process holds (open file descriptors, memory), a forced garbage collection, and a
 // bare socket that records how its connection ended.
 import * as net from "node:net";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { readdirSync } from "node:fs";
 import process from "node:process";
 import { Agent, type AgentOptions, type AgentServer } from "../../mod.ts";
 import { delay, type RecordingLogger, recordingLogger, type Target } from "../adapters/_helpers.ts";
+import { collectGarbage } from "./_gc.ts";
+
+export { collectGarbage };
 
 /** An agent listening on TCP port 0 with the adapter of the runtime running the tests. */
 export interface Served {
@@ -45,14 +46,6 @@ export function openFds(): number {
 export function rssMib(): number {
   return process.memoryUsage().rss / (1024 * 1024);
 }
-
-/** A full garbage collection, on Deno, Bun and Node alike. */
-export const collectGarbage: () => void = (() => {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (bun !== undefined) return () => bun.gc(true);
-  v8.setFlagsFromString("--expose-gc");
-  return vm.runInNewContext("gc") as () => void;
-})();
 
 /** Collects garbage until `ready()` holds (WeakRefs clear only between turns), or gives up. */
 export async function collectUntil(ready: () => boolean, rounds = 10): Promise<boolean> {

@@ -1,8 +1,8 @@
 // Hostile byte streams for the engine's property tests and the socket fuzzer (scripts/fuzz.ts):
 // sessions built from the frames real HAProxy sent (tests/vectors/), damaged at the byte level,
 // random bytes, and what other protocols send to a port they mistook for theirs. Also the
-// handlers every fuzz target runs, and a connection run in memory that gives the bytes an agent
-// writes for a stream.
+// well-behaved exchange the fuzzer checks meanwhile, and a connection run in memory that gives
+// the bytes an agent writes for a stream.
 import fc from "fast-check";
 import {
   ByteWriter,
@@ -14,9 +14,10 @@ import {
   setVar,
   writeFrame,
 } from "../../src/codec/mod.ts";
-import type { Agent, Message, NotifyContext } from "../../mod.ts";
+import type { Agent } from "../../mod.ts";
 import type { Transport, TransportSink } from "../../src/engine/transport.ts";
 import { anyMutations, mutate } from "../codec/_arbitraries.ts";
+import { SCORE_MESSAGE } from "./_fuzz_handlers.ts";
 import { fromHex, GOLDEN, VERSIONS } from "../codec/_golden.ts";
 
 /** The frames HAProxy sent in the captures, grouped: a fragmented NOTIFY is one unit. */
@@ -102,35 +103,6 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
-}
-
-const VARIABLE_NAME = /^[A-Za-z0-9_.]{1,56}$/;
-
-/** Sets a txn variable for every argument whose name HAProxy accepts, with its type and value. */
-function echo(message: Message, context: NotifyContext): void {
-  for (const arg of message) {
-    if (VARIABLE_NAME.test(arg.name)) context.setVar("txn", arg.name, arg);
-  }
-}
-
-/** The message the well-behaved connections send; its answer is checked exactly. */
-export const SCORE_MESSAGE = "score";
-
-/**
- * The handlers of every fuzz target (in memory and over sockets): synchronous and deterministic,
- * so that one stream always gets the same answer. The captured messages are echoed back (an
- * argument with a name HAProxy would refuse, or an answer too big for a frame, exercises the
- * fallback); `score` answers `sess.score` = the last byte of its `ip`.
- *
- * @param agent The agent to register them on.
- * @returns The agent.
- */
-export function registerFuzzHandlers(agent: Agent): Agent {
-  for (const name of ["msg-all", "msg-second", "grp-msg"]) agent.on(name, echo);
-  return agent.on(SCORE_MESSAGE, (message, context) => {
-    const ip = message.get("ip");
-    if (ip instanceof Ipv4Address) context.setVar("sess", "score", ip.bytes[3]);
-  });
 }
 
 /** The HAPROXY-HELLO of the well-behaved connections (HAProxy 3.x's), length prefix included. */

@@ -9,7 +9,8 @@ import { decodeFrame, FrameReader, FrameType, Status } from "../../src/codec/mod
 import { Agent, silentLogger } from "../../mod.ts";
 import { anyChunking, chunked } from "../codec/_arbitraries.ts";
 import { toHex } from "../codec/_golden.ts";
-import { capturedSession, hostileStream, registerFuzzHandlers, runInMemory } from "./_streams.ts";
+import { registerFuzzHandlers } from "./_fuzz_handlers.ts";
+import { capturedSession, hostileStream, runInMemory } from "./_streams.ts";
 
 const STATUSES = new Set<number>(Object.values(Status));
 

@@ -1,0 +1,308 @@
+/**
+ * Soak: drives scripts/target_agent.ts (library defaults, pinned to core 1) on
+ * Deno, Bun or Node with the project's load generator (bench/loadgen.ts on
+ * Node 24, core 0, every ACK checked) for N minutes, in segments of new
+ * connections, while sampling the agent's RSS and open file descriptors
+ * (/proc) and its V8 heap (its own report) every second.
+ *
+ * It passes when:
+ *
+ * 1. every load generator segment passed (every ACK right, none missing);
+ * 2. open file descriptors stay within the baseline + 2 per connection + 8,
+ *    and are back to the baseline afterwards;
+ * 3. the heap after a full garbage collection at the end is within
+ *    `--heap-bound` MiB (default 8) of its level before the load;
+ * 4. memory levels off: the highest RSS of the last third of the run is within
+ *    `--plateau` MiB (default 24) of the highest RSS of the first third.
+ *
+ * Usage (Linux: taskset, /proc; from the repository root, with Node 24):
+ *
+ *   node scripts/soak.ts [--runtime deno|bun|node] [--minutes 1] [--rate 20000]
+ *        [-c 8] [-p 16] [--segment 20] [--heap-bound 8] [--plateau 24]
+ *        [--out FILE.json]
+ *
+ * `--out` keeps every sample and the verdict (scripts/soak_chart.ts draws
+ * them). Exit code 0 when every bound held, 1 otherwise, 2 on bad arguments.
+ *
+ * @module
+ */
+
+import { readdirSync, writeFileSync } from "node:fs";
+import process from "node:process";
+import {
+  memoryOf,
+  runCommand,
+  runLoadgen,
+  type Runtime,
+  RUNTIMES,
+  type Started,
+  startPinned,
+} from "../bench/_lib.ts";
+
+interface Options {
+  runtime: Runtime;
+  minutes: number;
+  rate: number;
+  connections: number;
+  pipeline: number;
+  segment: number;
+  heapBound: number;
+  plateau: number;
+  out: string | undefined;
+}
+
+function usage(message: string): never {
+  console.error(`soak: ${message}`);
+  console.error(
+    "usage: node scripts/soak.ts [--runtime deno|bun|node] [--minutes M] [--rate MSG_PER_S]\n" +
+      "                            [-c CONNS] [-p IN_FLIGHT] [--segment S] [--heap-bound MIB]\n" +
+      "                            [--plateau MIB] [--out FILE.json]",
+  );
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    runtime: "node",
+    minutes: 1,
+    rate: 20000,
+    connections: 8,
+    pipeline: 16,
+    segment: 20,
+    heapBound: 8,
+    plateau: 24,
+    out: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i];
+    const value = () => argv[++i] ?? usage(`${key} needs a value`);
+    const number = (min: number) => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < min) usage(`${key} must be a number ≥ ${min}`);
+      return n;
+    };
+    switch (key) {
+      case "--runtime": {
+        const runtime = value();
+        if (!(RUNTIMES as readonly string[]).includes(runtime)) usage(`unknown runtime ${runtime}`);
+        options.runtime = runtime as Runtime;
+        break;
+      }
+      case "--minutes":
+        options.minutes = number(0.1);
+        break;
+      case "--rate":
+        options.rate = number(0);
+        break;
+      case "-c":
+        options.connections = Math.floor(number(1));
+        break;
+      case "-p":
+        options.pipeline = Math.floor(number(1));
+        break;
+      case "--segment":
+        options.segment = number(1);
+        break;
+      case "--heap-bound":
+        options.heapBound = number(0);
+        break;
+      case "--plateau":
+        options.plateau = number(0);
+        break;
+      case "--out":
+        options.out = value();
+        break;
+      default:
+        usage(`unknown option ${key}`);
+    }
+  }
+  return options;
+}
+
+/** One second of the run. */
+export interface SoakSample {
+  /** Seconds since the load started. */
+  t: number;
+  rssMib: number;
+  heapMib: number;
+  fds: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function fdsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The agent's last memory report (heapUsed, MiB) after `from` in its output. */
+function reportedHeap(agent: Started, afterGc: boolean, from = 0): number | undefined {
+  const lines = agent.output().slice(from).split("\n").filter((line) =>
+    line.includes('"memory"') && (!afterGc || line.includes('"afterGc":true'))
+  );
+  const last = lines.at(-1);
+  return last === undefined ? undefined : JSON.parse(last).memory.heapUsed / (1024 * 1024);
+}
+
+/** Makes the agent collect garbage; returns its heap then (MiB). */
+async function heapAfterGc(agent: Started): Promise<number> {
+  const from = agent.output().length;
+  agent.child.kill("SIGUSR2");
+  for (let i = 0; i < 100; i++) {
+    await sleep(20);
+    const heap = reportedHeap(agent, true, from);
+    if (heap !== undefined) return heap;
+  }
+  throw new Error("the agent did not report its memory after SIGUSR2");
+}
+
+const options = parseOptions(process.argv.slice(2));
+const log = (line: string) => console.error(line);
+const agent = await startPinned(
+  1,
+  [...runCommand(options.runtime, "scripts/target_agent.ts"), "127.0.0.1:0", "--report"],
+  (out) => out.includes('"ready":true'),
+);
+const ready = agent.output().split("\n").find((line) => line.includes('"ready":true'))!;
+const port = JSON.parse(ready).address.port as number;
+let exited = false;
+agent.child.once("exit", () => exited = true);
+const loadArgs = (seconds: number) => [
+  "--target",
+  `127.0.0.1:${port}`,
+  "-c",
+  String(options.connections),
+  "-p",
+  String(options.pipeline),
+  "--rate",
+  String(options.rate),
+  "--duration",
+  String(seconds),
+  "--warmup",
+  "0",
+];
+
+log(
+  `soak: ${options.runtime}, ${options.minutes} min at ${options.rate || "full"} msg/s, ` +
+    `${options.connections} connections × ${options.pipeline} in flight, new ones every ` +
+    `${options.segment} s`,
+);
+const failures: string[] = [];
+// A short warm-up (code paths compiled, buffers grown), then the levels to return to.
+await runLoadgen("node", 0, loadArgs(3));
+await sleep(1000);
+const baseline = {
+  heapMib: await heapAfterGc(agent),
+  rssMib: memoryOf(agent.pid).rssKb / 1024,
+  fds: fdsOf(agent.pid),
+};
+
+const samples: SoakSample[] = [];
+const started = Date.now();
+const sampler = setInterval(() => {
+  if (exited) return;
+  samples.push({
+    t: round((Date.now() - started) / 1000),
+    rssMib: round(memoryOf(agent.pid).rssKb / 1024),
+    heapMib: round(reportedHeap(agent, false, Math.max(0, agent.output().length - 4000)) ?? 0),
+    fds: fdsOf(agent.pid),
+  });
+}, 1000);
+
+let messages = 0;
+let segments = 0;
+const end = started + options.minutes * 60_000;
+while (Date.now() < end - 1000 && !exited) {
+  const seconds = Math.max(1, Math.min(options.segment, (end - Date.now()) / 1000));
+  try {
+    const result = await runLoadgen("node", 0, loadArgs(Math.round(seconds * 10) / 10));
+    messages += result.messages;
+    segments++;
+  } catch (error) {
+    failures.push(`load generator segment ${segments + 1}: ${(error as Error).message}`);
+    break;
+  }
+}
+clearInterval(sampler);
+if (exited) failures.push(`the agent process exited:\n${agent.output().slice(-2000)}`);
+
+let final = { heapMib: NaN, rssMib: NaN, fds: NaN };
+if (!exited) {
+  const settleUntil = Date.now() + 10_000;
+  while (fdsOf(agent.pid) > baseline.fds && Date.now() < settleUntil) await sleep(250);
+  final = {
+    heapMib: await heapAfterGc(agent),
+    rssMib: memoryOf(agent.pid).rssKb / 1024,
+    fds: fdsOf(agent.pid),
+  };
+}
+await agent.stop();
+
+// The bounds.
+const fdLimit = baseline.fds + 2 * options.connections + 8;
+const fdPeak = Math.max(...samples.map((s) => s.fds));
+if (fdPeak > fdLimit) failures.push(`open fds reached ${fdPeak} (bound ${fdLimit})`);
+if (final.fds !== baseline.fds) {
+  failures.push(`open fds: ${final.fds} after, ${baseline.fds} before`);
+}
+if (!(final.heapMib <= baseline.heapMib + options.heapBound)) {
+  failures.push(
+    `heap after a full GC: ${final.heapMib.toFixed(1)} MiB after, ` +
+      `${baseline.heapMib.toFixed(1)} MiB before (bound +${options.heapBound} MiB)`,
+  );
+}
+const third = Math.max(1, Math.floor(samples.length / 3));
+const firstPeak = Math.max(...samples.slice(0, third).map((s) => s.rssMib));
+const lastPeak = Math.max(...samples.slice(-third).map((s) => s.rssMib));
+if (!(lastPeak <= firstPeak + options.plateau)) {
+  failures.push(
+    `RSS kept growing: ${lastPeak} MiB at most in the last third, ${firstPeak} MiB in the ` +
+      `first (bound +${options.plateau} MiB)`,
+  );
+}
+
+const summary = {
+  ok: failures.length === 0,
+  runtime: options.runtime,
+  date: new Date().toISOString(),
+  minutes: options.minutes,
+  rate: options.rate,
+  connections: options.connections,
+  pipeline: options.pipeline,
+  segments,
+  messages,
+  baseline: {
+    heapMib: round(baseline.heapMib),
+    rssMib: round(baseline.rssMib),
+    fds: baseline.fds,
+  },
+  final: { heapMib: round(final.heapMib), rssMib: round(final.rssMib), fds: final.fds },
+  peaks: {
+    rssMib: Math.max(...samples.map((s) => s.rssMib)),
+    heapMib: Math.max(...samples.map((s) => s.heapMib)),
+    fds: fdPeak,
+  },
+  rssFirstThirdPeakMib: firstPeak,
+  rssLastThirdPeakMib: lastPeak,
+  failures,
+};
+if (options.out !== undefined) {
+  writeFileSync(options.out, JSON.stringify({ ...summary, samples }) + "\n");
+}
+log(`soak: ${segments} segments, ${messages} messages checked`);
+log(
+  `  RSS:  ${summary.baseline.rssMib} MiB before, peak ${summary.peaks.rssMib} ` +
+    `(first third ${firstPeak}, last third ${lastPeak}), ${summary.final.rssMib} after`,
+);
+log(
+  `  heap: ${summary.baseline.heapMib} MiB after GC before, peak ${summary.peaks.heapMib}, ` +
+    `${summary.final.heapMib} after GC after`,
+);
+log(`  fds:  ${baseline.fds} before, peak ${fdPeak} (bound ${fdLimit}), ${final.fds} after`);
+if (failures.length > 0) {
+  log(`\nSOAK FAILED on ${options.runtime}:`);
+  for (const failure of failures) log(`  ${failure}`);
+  process.exit(1);
+}
+log(`soak: ${options.runtime} passed`);
+process.exit(0);
