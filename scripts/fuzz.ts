@@ -36,7 +36,6 @@
  */
 
 import * as net from "node:net";
-import { readdirSync } from "node:fs";
 import process from "node:process";
 import fc from "fast-check";
 import { Agent, silentLogger } from "../mod.ts";
@@ -48,108 +47,17 @@ import {
   readDisconnect,
   writeHaproxyDisconnect,
 } from "../src/codec/mod.ts";
-import {
-  memoryOf,
-  runCommand,
-  type Runtime,
-  RUNTIMES,
-  type Started,
-  startPinned,
-} from "../bench/_lib.ts";
+import { memoryOf, type Runtime } from "../bench/_lib.ts";
+import { fdsOf, heapAfterGc, parseOptions, sleep, startTarget } from "./_target.ts";
 import { anyChunking, chunked } from "../tests/codec/_arbitraries.ts";
 import { prng, toHex } from "../tests/codec/_golden.ts";
 import { registerFuzzHandlers } from "../tests/hostile/_fuzz_handlers.ts";
-import {
-  concat,
-  goodHello,
-  hostileStream,
-  runInMemory,
-  scoreExchange,
-} from "../tests/hostile/_streams.ts";
+import { concat } from "../tests/adapters/_helpers.ts";
+import { goodHello, hostileStream, runInMemory, scoreExchange } from "../tests/hostile/_streams.ts";
 
-// ---------------------------------------------------------------------------------------------
-// Options
-
-interface Options {
-  runtime: Runtime;
-  duration: number;
-  seed: number;
-  concurrency: number;
-  good: number;
-  rssBound: number;
-  heapBound: number;
-  json: boolean;
-  replay: number | undefined;
-}
-
-function usage(message: string): never {
-  console.error(`fuzz: ${message}`);
-  console.error(
-    "usage: node scripts/fuzz.ts [--runtime deno|bun|node] [--duration S] [--seed N]\n" +
-      "                            [--concurrency N] [--good N] [--rss-bound MIB] [--heap-bound MIB]\n" +
-      "                            [--json]\n" +
-      "       node scripts/fuzz.ts --runtime R --replay CASE_SEED",
-  );
-  process.exit(2);
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = {
-    runtime: "node",
-    duration: 60,
-    seed: Math.floor(Math.random() * 2 ** 31),
-    concurrency: 48,
-    good: 8,
-    rssBound: 128,
-    heapBound: 16,
-    json: false,
-    replay: undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i];
-    const value = () => argv[++i] ?? usage(`${key} needs a value`);
-    const number = (min: number) => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n < min) usage(`${key} must be a number ≥ ${min}`);
-      return n;
-    };
-    switch (key) {
-      case "--runtime": {
-        const runtime = value();
-        if (!(RUNTIMES as readonly string[]).includes(runtime)) usage(`unknown runtime ${runtime}`);
-        options.runtime = runtime as Runtime;
-        break;
-      }
-      case "--duration":
-        options.duration = number(1);
-        break;
-      case "--seed":
-        options.seed = Math.floor(number(0));
-        break;
-      case "--concurrency":
-        options.concurrency = Math.floor(number(1));
-        break;
-      case "--good":
-        options.good = Math.floor(number(0));
-        break;
-      case "--rss-bound":
-        options.rssBound = number(1);
-        break;
-      case "--heap-bound":
-        options.heapBound = number(1);
-        break;
-      case "--json":
-        options.json = true;
-        break;
-      case "--replay":
-        options.replay = Math.floor(number(0));
-        break;
-      default:
-        usage(`unknown option ${key}`);
-    }
-  }
-  return options;
-}
+const USAGE = "usage: node scripts/fuzz.ts [--runtime deno|bun|node] [--duration S] [--seed N]\n" +
+  "         [--concurrency N] [--good N] [--rss-bound MIB] [--heap-bound MIB] [--json]\n" +
+  "       node scripts/fuzz.ts --runtime R --replay CASE_SEED";
 
 // ---------------------------------------------------------------------------------------------
 // One hostile case
@@ -184,8 +92,6 @@ interface Seen {
   reset: boolean;
   closedByAgent: boolean;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Plays one case against the agent: writes the chunks at their pace, reads everything, and waits
@@ -393,42 +299,23 @@ class GoodConnection {
 // ---------------------------------------------------------------------------------------------
 // The agent process
 
-function fdsOf(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Makes the agent collect garbage, and returns what it then reports as live (heapUsed, MiB). */
-async function liveHeapMib(target: Started): Promise<number> {
-  const before = target.output().length;
-  target.child.kill("SIGUSR2");
-  for (let i = 0; i < 100; i++) {
-    await sleep(20);
-    const line = target.output().slice(before).split("\n").find((l) =>
-      l.includes('"afterGc":true')
-    );
-    if (line !== undefined) return JSON.parse(line).memory.heapUsed / (1024 * 1024);
-  }
-  throw new Error("the agent did not report its memory after SIGUSR2");
-}
-
-async function startTarget(runtime: Runtime): Promise<{ agent: Started; port: number }> {
-  const agent = await startPinned(
-    1,
-    [...runCommand(runtime, "scripts/target_agent.ts"), "127.0.0.1:0"],
-    (out) => out.includes('"ready":true'),
-  );
-  const line = agent.output().split("\n").find((l) => l.includes('"ready":true'))!;
-  return { agent, port: JSON.parse(line).address.port as number };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main
 
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions({
+  runtime: "node",
+  duration: 60,
+  seed: Math.floor(Math.random() * 2 ** 31),
+  concurrency: 48,
+  good: 8,
+  rssBound: 128,
+  heapBound: 16,
+  json: false,
+  replay: undefined as number | undefined,
+}, USAGE);
 const oracle = registerFuzzHandlers(new Agent({ logger: silentLogger }));
-const { agent, port } = await startTarget(options.runtime);
-let agentExited = false;
-agent.child.once("exit", () => agentExited = true);
+const target = await startTarget(options.runtime as Runtime);
+const { agent, port } = target;
 const log = (line: string) => console.error(line);
 
 if (options.replay !== undefined) {
@@ -453,7 +340,7 @@ await sleep(300);
 await warm.stop();
 await sleep(500);
 // Memory is read after a full garbage collection, before and after: what is still live.
-const baselineHeap = await liveHeapMib(agent);
+const baselineHeap = await heapAfterGc(agent);
 const baseline = { fds: fdsOf(agent.pid), rssKb: memoryOf(agent.pid).rssKb, heapMib: baselineHeap };
 
 const failures: string[] = [];
@@ -469,7 +356,7 @@ const good = Array.from(
   (_, i) => new GoodConnection(port, options.seed + i + 1, agentHello),
 );
 const sampler = setInterval(() => {
-  if (agentExited) return;
+  if (target.exited()) return;
   samples.push({
     t: Date.now() - started,
     fds: fdsOf(agent.pid),
@@ -478,25 +365,25 @@ const sampler = setInterval(() => {
 }, 1000);
 
 const worker = async () => {
-  while (Date.now() < deadline && !agentExited && failures.length < 5) {
+  const healthy = () => failures.length < 5 && good.every((g) => g.failure === undefined);
+  while (Date.now() < deadline && !target.exited() && healthy()) {
     const c = makeCase(random(2 ** 31));
     const result = await runCase(port, oracle, c);
     cases++;
     bytesSent += c.bytes.length;
     ends.set(result.end, (ends.get(result.end) ?? 0) + 1);
     if (result.failure !== undefined) failures.push(result.failure);
-    for (const g of good) if (g.failure !== undefined) failures.push(g.failure);
   }
 };
 await Promise.all(Array.from({ length: options.concurrency }, worker));
 clearInterval(sampler);
 await Promise.all(good.map((g) => g.stop()));
 for (const g of good) if (g.failure !== undefined) failures.push(g.failure);
-if (agentExited) failures.push(`the agent process exited:\n${agent.output()}`);
+if (target.exited()) failures.push(`the agent process exited:\n${agent.output()}`);
 
 // Levels: descriptors back to the baseline (closing connections linger up to 2 s), RSS within bound.
 let final = baseline;
-if (!agentExited) {
+if (!target.exited()) {
   const settleUntil = Date.now() + 10_000;
   do {
     await sleep(250);
@@ -505,7 +392,7 @@ if (!agentExited) {
   if (final.fds !== baseline.fds) {
     failures.push(`open file descriptors: ${final.fds} after the run, ${baseline.fds} before`);
   }
-  final.heapMib = await liveHeapMib(agent);
+  final.heapMib = await heapAfterGc(agent);
   final.rssKb = memoryOf(agent.pid).rssKb;
   if (final.heapMib > baseline.heapMib + options.heapBound) {
     failures.push(

@@ -18,7 +18,7 @@
  * Usage (Linux: taskset, /proc; from the repository root, with Node 24):
  *
  *   node scripts/soak.ts [--runtime deno|bun|node] [--minutes 1] [--rate 20000]
- *        [-c 8] [-p 16] [--segment 20] [--heap-bound 8] [--plateau 24]
+ *        [--connections 8] [--pipeline 16] [--segment 20] [--heap-bound 8] [--plateau 24]
  *        [--out FILE.json]
  *
  * `--out` keeps every sample and the verdict (scripts/soak_chart.ts draws
@@ -27,97 +27,15 @@
  * @module
  */
 
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import process from "node:process";
-import {
-  memoryOf,
-  runCommand,
-  runLoadgen,
-  type Runtime,
-  RUNTIMES,
-  type Started,
-  startPinned,
-} from "../bench/_lib.ts";
+import { memoryOf, runLoadgen, type Runtime } from "../bench/_lib.ts";
+import { fdsOf, heapAfterGc, parseOptions, reportedHeap, sleep, startTarget } from "./_target.ts";
 
-interface Options {
-  runtime: Runtime;
-  minutes: number;
-  rate: number;
-  connections: number;
-  pipeline: number;
-  segment: number;
-  heapBound: number;
-  plateau: number;
-  out: string | undefined;
-}
-
-function usage(message: string): never {
-  console.error(`soak: ${message}`);
-  console.error(
-    "usage: node scripts/soak.ts [--runtime deno|bun|node] [--minutes M] [--rate MSG_PER_S]\n" +
-      "                            [-c CONNS] [-p IN_FLIGHT] [--segment S] [--heap-bound MIB]\n" +
-      "                            [--plateau MIB] [--out FILE.json]",
-  );
-  process.exit(2);
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = {
-    runtime: "node",
-    minutes: 1,
-    rate: 20000,
-    connections: 8,
-    pipeline: 16,
-    segment: 20,
-    heapBound: 8,
-    plateau: 24,
-    out: undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i];
-    const value = () => argv[++i] ?? usage(`${key} needs a value`);
-    const number = (min: number) => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n < min) usage(`${key} must be a number ≥ ${min}`);
-      return n;
-    };
-    switch (key) {
-      case "--runtime": {
-        const runtime = value();
-        if (!(RUNTIMES as readonly string[]).includes(runtime)) usage(`unknown runtime ${runtime}`);
-        options.runtime = runtime as Runtime;
-        break;
-      }
-      case "--minutes":
-        options.minutes = number(0.1);
-        break;
-      case "--rate":
-        options.rate = number(0);
-        break;
-      case "-c":
-        options.connections = Math.floor(number(1));
-        break;
-      case "-p":
-        options.pipeline = Math.floor(number(1));
-        break;
-      case "--segment":
-        options.segment = number(1);
-        break;
-      case "--heap-bound":
-        options.heapBound = number(0);
-        break;
-      case "--plateau":
-        options.plateau = number(0);
-        break;
-      case "--out":
-        options.out = value();
-        break;
-      default:
-        usage(`unknown option ${key}`);
-    }
-  }
-  return options;
-}
+const USAGE =
+  "usage: node scripts/soak.ts [--runtime deno|bun|node] [--minutes M] [--rate MSG_PER_S]\n" +
+  "         [--connections N] [--pipeline N] [--segment S] [--heap-bound MIB] [--plateau MIB]\n" +
+  "         [--out FILE.json]";
 
 /** One second of the run. */
 export interface SoakSample {
@@ -128,45 +46,22 @@ export interface SoakSample {
   fds: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (n: number) => Math.round(n * 10) / 10;
 
-function fdsOf(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** The agent's last memory report (heapUsed, MiB) after `from` in its output. */
-function reportedHeap(agent: Started, afterGc: boolean, from = 0): number | undefined {
-  const lines = agent.output().slice(from).split("\n").filter((line) =>
-    line.includes('"memory"') && (!afterGc || line.includes('"afterGc":true'))
-  );
-  const last = lines.at(-1);
-  return last === undefined ? undefined : JSON.parse(last).memory.heapUsed / (1024 * 1024);
-}
-
-/** Makes the agent collect garbage; returns its heap then (MiB). */
-async function heapAfterGc(agent: Started): Promise<number> {
-  const from = agent.output().length;
-  agent.child.kill("SIGUSR2");
-  for (let i = 0; i < 100; i++) {
-    await sleep(20);
-    const heap = reportedHeap(agent, true, from);
-    if (heap !== undefined) return heap;
-  }
-  throw new Error("the agent did not report its memory after SIGUSR2");
-}
-
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions({
+  runtime: "node",
+  minutes: 1,
+  rate: 20000,
+  connections: 8,
+  pipeline: 16,
+  segment: 20,
+  heapBound: 8,
+  plateau: 24,
+  out: "",
+}, USAGE);
 const log = (line: string) => console.error(line);
-const agent = await startPinned(
-  1,
-  [...runCommand(options.runtime, "scripts/target_agent.ts"), "127.0.0.1:0", "--report"],
-  (out) => out.includes('"ready":true'),
-);
-const ready = agent.output().split("\n").find((line) => line.includes('"ready":true'))!;
-const port = JSON.parse(ready).address.port as number;
-let exited = false;
-agent.child.once("exit", () => exited = true);
+const target = await startTarget(options.runtime as Runtime, true);
+const { agent, port } = target;
 const loadArgs = (seconds: number) => [
   "--target",
   `127.0.0.1:${port}`,
@@ -200,7 +95,7 @@ const baseline = {
 const samples: SoakSample[] = [];
 const started = Date.now();
 const sampler = setInterval(() => {
-  if (exited) return;
+  if (target.exited()) return;
   samples.push({
     t: round((Date.now() - started) / 1000),
     rssMib: round(memoryOf(agent.pid).rssKb / 1024),
@@ -212,7 +107,7 @@ const sampler = setInterval(() => {
 let messages = 0;
 let segments = 0;
 const end = started + options.minutes * 60_000;
-while (Date.now() < end - 1000 && !exited) {
+while (Date.now() < end - 1000 && !target.exited()) {
   const seconds = Math.max(1, Math.min(options.segment, (end - Date.now()) / 1000));
   try {
     const result = await runLoadgen("node", 0, loadArgs(Math.round(seconds * 10) / 10));
@@ -224,10 +119,10 @@ while (Date.now() < end - 1000 && !exited) {
   }
 }
 clearInterval(sampler);
-if (exited) failures.push(`the agent process exited:\n${agent.output().slice(-2000)}`);
+if (target.exited()) failures.push(`the agent process exited:\n${agent.output().slice(-2000)}`);
 
 let final = { heapMib: NaN, rssMib: NaN, fds: NaN };
-if (!exited) {
+if (!target.exited()) {
   const settleUntil = Date.now() + 10_000;
   while (fdsOf(agent.pid) > baseline.fds && Date.now() < settleUntil) await sleep(250);
   final = {
@@ -286,7 +181,7 @@ const summary = {
   rssLastThirdPeakMib: lastPeak,
   failures,
 };
-if (options.out !== undefined) {
+if (options.out !== "") {
   writeFileSync(options.out, JSON.stringify({ ...summary, samples }) + "\n");
 }
 log(`soak: ${segments} segments, ${messages} messages checked`);

@@ -4,7 +4,7 @@
 import * as net from "node:net";
 import { readdirSync } from "node:fs";
 import process from "node:process";
-import { Agent, type AgentOptions, type AgentServer } from "../../mod.ts";
+import { Agent, type AgentOptions, type AgentServer, type ListenOptions } from "../../mod.ts";
 import { delay, type RecordingLogger, recordingLogger, type Target } from "../adapters/_helpers.ts";
 import { collectGarbage } from "./_gc.ts";
 
@@ -18,11 +18,14 @@ export interface Served {
   target: { hostname: string; port: number };
 }
 
-/** Starts an agent with a recording logger on 127.0.0.1, port 0. */
-export async function serve(options: AgentOptions = {}): Promise<Served> {
+/** Starts an agent with a recording logger on 127.0.0.1, port 0 (TLS if `listen.tls`). */
+export async function serve(
+  options: AgentOptions = {},
+  listen: ListenOptions = {},
+): Promise<Served> {
   const logger = recordingLogger();
   const agent = new Agent({ logger, ...options });
-  const server = await agent.listen({ port: 0 });
+  const server = await agent.listen({ port: 0, ...listen });
   if (server.address.transport !== "tcp") throw new Error("expected TCP");
   return { agent, server, logger, target: { hostname: "127.0.0.1", port: server.address.port } };
 }

@@ -16,6 +16,7 @@ import {
 } from "../../src/codec/mod.ts";
 import type { Agent } from "../../mod.ts";
 import type { Transport, TransportSink } from "../../src/engine/transport.ts";
+import { concat } from "../adapters/_helpers.ts";
 import { anyMutations, mutate } from "../codec/_arbitraries.ts";
 import { SCORE_MESSAGE } from "./_fuzz_handlers.ts";
 import { fromHex, GOLDEN, VERSIONS } from "../codec/_golden.ts";
@@ -93,17 +94,6 @@ export const hostileStream: fc.Arbitrary<Uint8Array> = fc.oneof(
     return concat([hello, prefix, new Uint8Array(16)]);
   }),
 );
-
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** The HAPROXY-HELLO of the well-behaved connections (HAProxy 3.x's), length prefix included. */
 export function goodHello(): Uint8Array {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import process from "node:process";
-import { FrameReader } from "../../src/codec/mod.ts";
+import { DataType, encodeFrame, FrameReader, FrameType, NamedValue } from "../../src/codec/mod.ts";
 import { concat, delay, helloBytes, notifyBytes, until } from "../adapters/_helpers.ts";
 import { runtimeName } from "../_runtime.ts";
 import { collectGarbage, HAS_PROC, openFds, rssMib, serve } from "./_attack.ts";
@@ -14,7 +14,15 @@ import { HTTP_REQUEST } from "./_streams.ts";
 const runtime = runtimeName();
 const HELLO = helloBytes();
 const NOTIFY = notifyBytes(1, 1, [{ name: "ping", args: [] }]);
-const HEALTHCHECK = concat([HELLO.subarray(0, 4), HELLO.subarray(4)]);
+const HEALTHCHECK = encodeFrame({
+  type: FrameType.HaproxyHello,
+  items: [
+    new NamedValue("supported-versions", DataType.String, "2.0"),
+    new NamedValue("max-frame-size", DataType.Uint32, 16380),
+    new NamedValue("capabilities", DataType.String, ""),
+    new NamedValue("healthcheck", DataType.Boolean, true),
+  ],
+});
 
 /** The ways a connection ends, by index modulo their number. */
 const KINDS = [
@@ -25,7 +33,7 @@ const KINDS = [
   "reset with a NOTIFY in flight",
   "HTTP, closed by the agent",
   "closed mid-length",
-  "closed after half a HELLO",
+  "health check, closed by the agent",
 ] as const;
 
 /**
@@ -73,7 +81,7 @@ function connection(target: { hostname: string; port: number }, kind: number): P
           socket.end(concat([HELLO, NOTIFY.subarray(0, 2)]));
           break;
         default:
-          socket.end(HEALTHCHECK.subarray(0, 20));
+          socket.write(HEALTHCHECK);
       }
     });
   });

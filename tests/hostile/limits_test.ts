@@ -78,8 +78,11 @@ function fragmentingHello(): Uint8Array {
 }
 
 /** Answers on a fresh connection: the agent still serves. */
-async function stillServes(target: { hostname: string; port: number }): Promise<void> {
-  const peer = await RawPeer.connect(target);
+async function stillServes(
+  target: { hostname: string; port: number },
+  tls = false,
+): Promise<void> {
+  const peer = await RawPeer.connect(target, { tls });
   try {
     await peer.hello();
     peer.send(notifyBytes(1, 1, [{ name: "ping", args: [] }]));
@@ -147,7 +150,7 @@ test(`${runtime}: an HTTP request or a TLS ClientHello on the SPOP port gets sta
 });
 
 test(`${runtime}: a TLS agent closes plain SPOP and HTTP at once, and serves TLS on`, async () => {
-  const { agent, server, target } = await serveTls();
+  const { agent, server, target } = await serve({}, { tls: selfSignedCertificate() });
   agent.on("ping", () => {});
   try {
     for (const bytes of [helloBytes(), HTTP_REQUEST]) {
@@ -155,28 +158,12 @@ test(`${runtime}: a TLS agent closes plain SPOP and HTTP at once, and serves TLS
       assert.ok(ending.ms < 2500, `closed after ${ending.ms} ms`);
       assert.equal(framesOf(ending.received).length, 0, "no SPOP frame goes out in the clear");
     }
-    const peer = await RawPeer.connect(target, { tls: true });
-    try {
-      await peer.hello();
-      peer.send(notifyBytes(1, 1, [{ name: "ping", args: [] }]));
-      assert.equal((await peer.next()).type, FrameType.Ack);
-    } finally {
-      peer.destroy();
-    }
+    await stillServes(target, true);
     await until(() => agent.connectionCount === 0, "every connection to be released");
   } finally {
     await server.close();
   }
 });
-
-async function serveTls() {
-  const { Agent } = await import("../../mod.ts");
-  const { recordingLogger } = await import("../adapters/_helpers.ts");
-  const agent = new Agent({ logger: recordingLogger() });
-  const server = await agent.listen({ port: 0, tls: selfSignedCertificate() });
-  if (server.address.transport !== "tcp") throw new Error("expected TCP");
-  return { agent, server, target: { hostname: "127.0.0.1", port: server.address.port } };
-}
 
 test(`${runtime}: peers that stall are closed with status 2: silent, mid-HELLO (helloTimeout), mid-frame and mid-fragmented NOTIFY (frameTimeout)`, async () => {
   const { agent, server, target } = await serve({ helloTimeout: 300, frameTimeout: 300 });
