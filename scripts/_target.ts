@@ -50,23 +50,39 @@ export async function startTarget(runtime: Runtime, report = false): Promise<Tar
   return { agent, port: JSON.parse(ready).address.port, exited: () => exited };
 }
 
-/** The heap used (MiB) in the agent's last memory report after `from` in its output. */
-export function reportedHeap(agent: Started, afterGc: boolean, from = 0): number | undefined {
+/**
+ * What the agent reports it holds, in MiB: its JavaScript heap, and the memory outside it that
+ * JavaScript objects own (`external`: array buffers and the like).
+ */
+export interface Held {
+  heapMib: number;
+  externalMib: number;
+}
+
+/** The agent's last memory report after `from` in its output. */
+export function reported(agent: Started, afterGc: boolean, from = 0): Held | undefined {
   const lines = agent.output().slice(from).split("\n").filter((line) =>
     line.includes('"memory"') && (!afterGc || line.includes('"afterGc":true'))
   );
   const last = lines.at(-1);
-  return last === undefined ? undefined : JSON.parse(last).memory.heapUsed / (1024 * 1024);
+  if (last === undefined) return undefined;
+  const { heapUsed, external } = JSON.parse(last).memory;
+  return { heapMib: heapUsed / (1024 * 1024), externalMib: external / (1024 * 1024) };
 }
 
-/** Makes the agent collect garbage (SIGUSR2); returns the heap it then uses, in MiB. */
-export async function heapAfterGc(agent: Started): Promise<number> {
+/** What the agent holds in all, in MiB: heap and external. */
+export function liveMib(held: Held): number {
+  return held.heapMib + held.externalMib;
+}
+
+/** Makes the agent collect garbage (SIGUSR2); returns what it then holds. */
+export async function heldAfterGc(agent: Started): Promise<Held> {
   const from = agent.output().length;
   agent.child.kill("SIGUSR2");
   for (let i = 0; i < 100; i++) {
     await sleep(20);
-    const heap = reportedHeap(agent, true, from);
-    if (heap !== undefined) return heap;
+    const held = reported(agent, true, from);
+    if (held !== undefined) return held;
   }
   throw new Error("the agent did not report its memory after SIGUSR2");
 }

@@ -10,8 +10,9 @@
  * 1. every load generator segment passed (every ACK right, none missing);
  * 2. open file descriptors stay within the baseline + 2 per connection + 8,
  *    and are back to the baseline afterwards;
- * 3. the heap after a full garbage collection at the end is within
- *    `--heap-bound` MiB (default 8) of its level before the load;
+ * 3. the heap and the buffers its objects own (`external`), after a full
+ *    garbage collection at the end, are within `--heap-bound` MiB (default 8)
+ *    of their level before the load;
  * 4. memory levels off: the highest RSS of the last third of the run is within
  *    `--plateau` MiB (default 24) of the highest RSS of the first third.
  *
@@ -30,7 +31,15 @@
 import { writeFileSync } from "node:fs";
 import process from "node:process";
 import { memoryOf, runLoadgen, type Runtime } from "../bench/_lib.ts";
-import { fdsOf, heapAfterGc, parseOptions, reportedHeap, sleep, startTarget } from "./_target.ts";
+import {
+  fdsOf,
+  heldAfterGc,
+  liveMib,
+  parseOptions,
+  reported,
+  sleep,
+  startTarget,
+} from "./_target.ts";
 
 const USAGE =
   "usage: node scripts/soak.ts [--runtime deno|bun|node] [--minutes M] [--rate MSG_PER_S]\n" +
@@ -87,7 +96,7 @@ const failures: string[] = [];
 await runLoadgen("node", 0, loadArgs(3));
 await sleep(1000);
 const baseline = {
-  heapMib: await heapAfterGc(agent),
+  heapMib: liveMib(await heldAfterGc(agent)),
   rssMib: memoryOf(agent.pid).rssKb / 1024,
   fds: fdsOf(agent.pid),
 };
@@ -99,7 +108,7 @@ const sampler = setInterval(() => {
   samples.push({
     t: round((Date.now() - started) / 1000),
     rssMib: round(memoryOf(agent.pid).rssKb / 1024),
-    heapMib: round(reportedHeap(agent, false, Math.max(0, agent.output().length - 4000)) ?? 0),
+    heapMib: round(reported(agent, false, Math.max(0, agent.output().length - 4000))?.heapMib ?? 0),
     fds: fdsOf(agent.pid),
   });
 }, 1000);
@@ -126,7 +135,7 @@ if (!target.exited()) {
   const settleUntil = Date.now() + 10_000;
   while (fdsOf(agent.pid) > baseline.fds && Date.now() < settleUntil) await sleep(250);
   final = {
-    heapMib: await heapAfterGc(agent),
+    heapMib: liveMib(await heldAfterGc(agent)),
     rssMib: memoryOf(agent.pid).rssKb / 1024,
     fds: fdsOf(agent.pid),
   };
@@ -142,7 +151,7 @@ if (final.fds !== baseline.fds) {
 }
 if (!(final.heapMib <= baseline.heapMib + options.heapBound)) {
   failures.push(
-    `heap after a full GC: ${final.heapMib.toFixed(1)} MiB after, ` +
+    `heap and external memory after a full GC: ${final.heapMib.toFixed(1)} MiB after, ` +
       `${baseline.heapMib.toFixed(1)} MiB before (bound +${options.heapBound} MiB)`,
   );
 }
@@ -190,7 +199,7 @@ log(
     `(first third ${firstPeak}, last third ${lastPeak}), ${summary.final.rssMib} after`,
 );
 log(
-  `  heap: ${summary.baseline.heapMib} MiB after GC before, peak ${summary.peaks.heapMib}, ` +
+  `  heap (+ external after a GC): ${summary.baseline.heapMib} MiB before, peak ${summary.peaks.heapMib}, ` +
     `${summary.final.heapMib} after GC after`,
 );
 log(`  fds:  ${baseline.fds} before, peak ${fdPeak} (bound ${fdLimit}), ${final.fds} after`);
