@@ -88,7 +88,7 @@ if (output === undefined || inputs.length === 0) {
   process.exit(2);
 }
 const runs: SoakRun[] = inputs.map((file) => JSON.parse(readFileSync(file, "utf8")));
-const [width, height] = [840, 290];
+const [width, height] = [850, 305];
 const first = runs[0];
 const note = `${first.minutes} min per runtime at ${first.rate} msg/s, ${first.connections} ` +
   `connections × ${first.pipeline} in flight, new connections every segment; ${
@@ -107,7 +107,7 @@ const svg = [
     `<text x="${90 + i * 100}" y="${height - 10}" font-size="12">${run.runtime}</text>`
   ),
   `<text x="${width - 8}" y="${
-    height - 10
+    height - 32
   }" text-anchor="end" font-size="10" fill="#666">${note}</text>`,
   "</svg>",
 ].join("\n");
