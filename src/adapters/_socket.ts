@@ -1,13 +1,11 @@
 /**
- * What the three adapters share about sockets: the close grace period, TLS
- * settings, peer address text, chunk views, and replacing a stale Unix socket
- * file.
+ * What the three adapters share about sockets: the close grace period, peer
+ * address text, chunk views, and replacing a stale Unix socket file.
  *
  * @module
  */
 
 import { rmSync } from "node:fs";
-import type { TlsOptions } from "./types.ts";
 
 /**
  * How long a closing socket reads and discards, waiting for the peer to close
@@ -15,23 +13,6 @@ import type { TlsOptions } from "./types.ts";
  * reading while the agent's last bytes wait to go out.
  */
 export const CLOSE_GRACE_MS = 2000;
-
-/**
- * The server-side TLS settings of `node:tls` and `Bun.listen`: with a CA, ask every client for a
- * certificate and refuse the handshake of one the CA did not sign.
- *
- * @param tls The listen options' TLS material.
- * @returns The settings.
- */
-export function tlsSettings(tls: TlsOptions): TlsOptions & {
-  requestCert?: boolean;
-  rejectUnauthorized?: boolean;
-} {
-  const { cert, key, ca } = tls;
-  return ca === undefined
-    ? { cert, key }
-    : { cert, key, ca, requestCert: true, rejectUnauthorized: true };
-}
 
 /**
  * Formats a peer address for logs: `host:port`, `[v6]:port`, or `unix`.

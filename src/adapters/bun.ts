@@ -13,14 +13,7 @@ import type {
   TransportSink,
 } from "../engine/transport.ts";
 import { serverHandle, tcpTarget } from "./_server.ts";
-import {
-  CLOSE_GRACE_MS,
-  formatPeer,
-  removeStaleSocket,
-  tlsSettings,
-  unrefTimer,
-  viewOf,
-} from "./_socket.ts";
+import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 interface BunSocket {
@@ -193,12 +186,11 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
       connection.sink.closed(error ?? connection.error);
     },
   };
-  const tls = options.tls && tlsSettings(options.tls);
   let listener: BunListener;
   let address: ServerAddress;
   if (options.path !== undefined) {
     removeStaleSocket(options.path);
-    listener = bun.listen({ unix: options.path, tls, socket: handlers });
+    listener = bun.listen({ unix: options.path, tls: options.tls, socket: handlers });
     address = { transport: "unix", path: options.path };
   } else {
     const { hostname, port } = tcpTarget(options);
@@ -206,7 +198,7 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
       hostname,
       port,
       reusePort: options.reusePort,
-      tls,
+      tls: options.tls,
       socket: handlers,
     });
     address = {

@@ -10,12 +10,6 @@ export interface TlsOptions {
   cert: string;
   /** The private key, PEM. */
   key: string;
-  /**
-   * CA certificates, PEM. When given, every client must present a certificate
-   * one of them signed (HAProxy: `crt` on the `server` line); the TLS handshake
-   * of any other client fails, before it can send a frame.
-   */
-  ca?: string;
 }
 
 /** Where and how to listen. Give `path` for a Unix socket, else a TCP host and port. */

@@ -3,7 +3,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -92,72 +92,6 @@ export function selfSignedCertificate(): { cert: string; key: string } {
       cert,
     ], { stdio: "ignore" });
     return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-  } finally {
-    dir.cleanup();
-  }
-}
-
-/**
- * A throwaway certificate authority and a client certificate it signed (what HAProxy presents
- * with `crt` on its `server` line), made with the openssl CLI.
- */
-export function clientCertificate(): { ca: string; cert: string; key: string } {
-  const dir = tempDir();
-  const file = (name: string) => join(dir.path, name);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
-  try {
-    openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=test-ca",
-      "-days",
-      "1",
-      "-keyout",
-      file("ca.key"),
-      "-out",
-      file("ca.pem"),
-    );
-    // A v3 client certificate for client authentication, as rustls (Deno's TLS) requires.
-    writeFileSync(
-      file("client.ext"),
-      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n" +
-        "extendedKeyUsage=clientAuth\n",
-    );
-    openssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=haproxy",
-      "-keyout",
-      file("client.key"),
-      "-out",
-      file("client.csr"),
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      file("client.csr"),
-      "-CA",
-      file("ca.pem"),
-      "-CAkey",
-      file("ca.key"),
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      file("client.ext"),
-      "-out",
-      file("client.pem"),
-    );
-    const read = (name: string) => readFileSync(file(name), "utf8");
-    return { ca: read("ca.pem"), cert: read("client.pem"), key: read("client.key") };
   } finally {
     dir.cleanup();
   }
@@ -263,13 +197,12 @@ export class RawPeer {
    * Connects over TCP or a Unix socket, or TLS when `tls` is set.
    *
    * @param target Where.
-   * @param options `tls`: connect with TLS (any certificate accepted), presenting
-   *   `certificate` if given; `decode`: decode each frame's payload (default true; false keeps
-   *   type and ids only, for floods).
+   * @param options `tls`: connect with TLS (any certificate accepted); `decode`: decode
+   *   each frame's payload (default true; false keeps type and ids only, for floods).
    */
   static async connect(
     target: Target,
-    options: { tls?: boolean; certificate?: { cert: string; key: string }; decode?: boolean } = {},
+    options: { tls?: boolean; decode?: boolean } = {},
   ): Promise<RawPeer> {
     let socket: net.Socket;
     let ready: string;
@@ -280,7 +213,6 @@ export class RawPeer {
         port: target.port,
         servername: "localhost",
         rejectUnauthorized: false,
-        ...options.certificate,
       });
       ready = "secureConnect";
     } else {
