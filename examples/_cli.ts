@@ -1,28 +1,23 @@
 /**
  * What the examples share: the listen address from the first argument, a
- * clean shutdown on SIGINT/SIGTERM, and `--print-config DIR [--haproxy
- * VERSION] [--frontend PORT]`, which writes the example's haproxy.cfg and
- * SPOE file into DIR instead of listening; on Deno, Bun and Node alike.
+ * clean shutdown on SIGINT/SIGTERM, `--metrics HOST:PORT` (Prometheus
+ * metrics at `GET /metrics`), and `--print-config DIR [--haproxy VERSION]
+ * [--frontend PORT]`, which writes the example's haproxy.cfg and SPOE file
+ * into DIR instead of listening; on Deno, Bun and Node alike.
  *
  * @module
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Agent, AgentServer, ListenOptions } from "../mod.ts";
+import { type Agent, type ListenOptions, stopOnSignals } from "../mod.ts";
 import { generateConfig, type SpoeEngine } from "../src/config/mod.ts";
+import { PrometheusMetrics } from "../src/metrics/mod.ts";
+import { serveMetrics } from "./_metrics_server.ts";
 
 interface RuntimeGlobals {
-  Deno?: {
-    args: string[];
-    addSignalListener(signal: string, handler: () => void): void;
-    exit(code: number): never;
-  };
-  process?: {
-    argv: string[];
-    on(signal: string, handler: () => void): void;
-    exit(code: number): never;
-  };
+  Deno?: { args: string[]; exit(code: number): never };
+  process?: { argv: string[]; exit(code: number): never };
 }
 
 const runtime = globalThis as RuntimeGlobals;
@@ -45,27 +40,6 @@ export function parseAddress(text = "127.0.0.1:12345"): ListenOptions {
   return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port: Number(match[3]) };
 }
 
-/**
- * Closes the server gracefully on SIGINT or SIGTERM, then exits.
- *
- * @param server The running server.
- */
-export function closeOnSignals(server: AgentServer): void {
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    server.close().then(() => {
-      console.log("stopped");
-      (runtime.Deno ?? runtime.process)?.exit(0);
-    });
-  };
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    if (runtime.Deno) runtime.Deno.addSignalListener(signal, stop);
-    else runtime.process?.on(signal, stop);
-  }
-}
-
 /** What `--print-config` asks for. */
 export interface PrintConfigRequest {
   /** Where to write haproxy.cfg and the SPOE file. */
@@ -82,9 +56,11 @@ export interface CommandLine {
   address: string | undefined;
   /** Set when `--print-config DIR` was given. */
   printConfig: PrintConfigRequest | undefined;
+  /** Where to serve `GET /metrics` (`--metrics HOST:PORT`), if given. */
+  metrics: { hostname: string; port: number } | undefined;
 }
 
-const USAGE = "usage: EXAMPLE [HOST:PORT | SOCKET_PATH] " +
+const USAGE = "usage: EXAMPLE [HOST:PORT | SOCKET_PATH] [--metrics HOST:PORT] " +
   "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
 
 /**
@@ -106,7 +82,7 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     }
     const eq = arg.indexOf("=");
     const flag = eq < 0 ? arg : arg.slice(0, eq);
-    if (!["--print-config", "--haproxy", "--frontend"].includes(flag)) {
+    if (!["--print-config", "--haproxy", "--frontend", "--metrics"].includes(flag)) {
       throw new TypeError(`Unknown option ${flag}; ${USAGE}`);
     }
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -114,10 +90,19 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     flags.set(flag, value);
   }
   if (positional.length > 1) throw new TypeError(`Too many arguments; ${USAGE}`);
+  const metricsAt = flags.get("--metrics");
+  let metrics: CommandLine["metrics"];
+  if (metricsAt !== undefined) {
+    const target = parseAddress(metricsAt);
+    if (target.path !== undefined) throw new TypeError(`--metrics takes HOST:PORT; ${USAGE}`);
+    metrics = { hostname: target.hostname ?? "127.0.0.1", port: target.port ?? 0 };
+  }
   const dir = flags.get("--print-config");
   if (dir === undefined) {
-    if (flags.size > 0) throw new TypeError(`--haproxy and --frontend go with --print-config`);
-    return { address: positional[0], printConfig: undefined };
+    if (flags.has("--haproxy") || flags.has("--frontend")) {
+      throw new TypeError(`--haproxy and --frontend go with --print-config`);
+    }
+    return { address: positional[0], printConfig: undefined, metrics };
   }
   const frontendPort = Number(flags.get("--frontend") ?? 8080);
   if (!Number.isInteger(frontendPort) || frontendPort < 1 || frontendPort > 65535) {
@@ -126,6 +111,7 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
   return {
     address: positional[0],
     printConfig: { dir, haproxy: flags.get("--haproxy") ?? "3.2", frontendPort },
+    metrics,
   };
 }
 
@@ -165,14 +151,21 @@ export async function writeConfig(
 
 /**
  * Runs an example: with `--print-config`, writes its configuration and
- * returns; otherwise listens on the address of the command line and closes
- * gracefully on SIGINT/SIGTERM. A bad command line exits with status 2.
+ * returns; otherwise listens on the address of the command line (and serves
+ * `GET /metrics` with `--metrics`), and closes gracefully on SIGINT/SIGTERM.
+ * A bad command line exits with status 2.
  *
  * @param agent The example's agent.
  * @param engine The example's engine.
  * @param label How the example names itself in its log.
+ * @param metrics The registry to serve, with the example's own metrics; one is made if not given.
  */
-export async function serve(agent: Agent, engine: SpoeEngine, label: string): Promise<void> {
+export async function serve(
+  agent: Agent,
+  engine: SpoeEngine,
+  label: string,
+  metrics?: PrometheusMetrics,
+): Promise<void> {
   let commandLine: CommandLine;
   try {
     commandLine = parseCommandLine();
@@ -188,6 +181,19 @@ export async function serve(agent: Agent, engine: SpoeEngine, label: string): Pr
     return;
   }
   const server = await agent.listen(parseAddress(address));
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (commandLine.metrics !== undefined) {
+    const registry = metrics ?? new PrometheusMetrics();
+    registry.instrument(agent);
+    const { hostname, port } = commandLine.metrics;
+    metricsServer = await serveMetrics(hostname, port, () => registry.render());
+    console.log(`${label} metrics on http://${hostname}:${metricsServer.port}/metrics`);
+  }
+  stopOnSignals(server, {
+    onStop: async () => {
+      await metricsServer?.close();
+      console.log("stopped");
+    },
+  });
   console.log(`${label} listening on`, JSON.stringify(server.address));
-  closeOnSignals(server);
 }

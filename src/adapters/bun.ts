@@ -207,6 +207,6 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
       port: listener.port ?? port,
     };
   }
-  handler.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", { address });
   return serverHandle(handler, address, () => listener.stop(false));
 }

@@ -115,12 +115,12 @@ export async function listen(
     }
   });
   // Attached only now: a bind error is the rejection above, not also a log line.
-  server.on("error", (error) => handler.logger.error("SPOA: server error", error));
+  server.on("error", (error) => handler.logger.error("SPOA: server error", { error }));
   const bound = server.address();
   const address: ServerAddress = typeof bound === "object" && bound !== null
     ? { transport: "tcp", hostname: bound.address, port: bound.port }
     : { transport: "unix", path: options.path ?? String(bound) };
-  handler.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", { address });
   // server.close() stops accepting at once; its callback would wait for every connection.
   return serverHandle(handler, address, () => {
     server.close();

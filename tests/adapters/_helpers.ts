@@ -18,7 +18,7 @@ import {
   NamedValue,
   readFrameHeader,
 } from "../../src/codec/mod.ts";
-import type { AgentServer, Logger } from "../../mod.ts";
+import type { AgentServer, LogFields, Logger } from "../../mod.ts";
 import { delay, within } from "../_timing.ts";
 export { delay, within };
 
@@ -41,15 +41,15 @@ export interface RecordingLogger extends Logger {
 export function recordingLogger(): RecordingLogger {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const text = (message: string, details: unknown[]) =>
-    [message, ...details.map((detail) => String(detail))].join(" ");
+  const text = (message: string, fields?: LogFields) =>
+    fields?.error === undefined ? message : `${message} ${fields.error}`;
   return {
     warnings,
     errors,
     debug: () => {},
     info: () => {},
-    warn: (message, ...details) => warnings.push(text(message, details)),
-    error: (message, ...details) => errors.push(text(message, details)),
+    warn: (message, fields) => warnings.push(text(message, fields)),
+    error: (message, fields) => errors.push(text(message, fields)),
   };
 }
 

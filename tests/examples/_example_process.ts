@@ -30,6 +30,8 @@ export class ExampleProcess {
   readonly exited: Promise<Exit>;
   /** The port it listens on. */
   port = 0;
+  /** The port of its metrics endpoint, when started with `--metrics`. */
+  metricsPort = 0;
   #output = "";
 
   private constructor(child: ChildProcess) {
@@ -50,12 +52,14 @@ export class ExampleProcess {
    * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
    *
    * @param name The example, without extension.
+   * @param extra More command-line arguments.
    */
-  static async start(name: string): Promise<ExampleProcess> {
+  static async start(name: string, extra: readonly string[] = []): Promise<ExampleProcess> {
     // Beside the source tree's .ts files, or the npm check's compiled .js files.
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const file = fileURLToPath(new URL(`../../examples/${name}${extension}`, import.meta.url));
-    const [command, args] = commandFor(file, "127.0.0.1:0");
+    const [command, base] = commandFor(file, "127.0.0.1:0");
+    const args = [...base, ...extra];
     const example = new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
     try {
       await within(
@@ -64,6 +68,8 @@ export class ExampleProcess {
             const match = /listening on (\{.*\})\n/.exec(example.output);
             if (match) {
               example.port = (JSON.parse(match[1]) as { port: number }).port;
+              const metrics = /metrics on http:\/\/[^ ]*:(\d+)\/metrics/.exec(example.output);
+              if (metrics) example.metricsPort = Number(metrics[1]);
               resolve();
             }
           };

@@ -14,8 +14,23 @@ describe("parseCommandLine()", () => {
     assert.deepEqual(parseCommandLine(["127.0.0.1:9000"]), {
       address: "127.0.0.1:9000",
       printConfig: undefined,
+      metrics: undefined,
     });
-    assert.deepEqual(parseCommandLine([]), { address: undefined, printConfig: undefined });
+    assert.deepEqual(parseCommandLine([]), {
+      address: undefined,
+      printConfig: undefined,
+      metrics: undefined,
+    });
+  });
+
+  test("--metrics HOST:PORT serves the metrics there; a socket path is refused", () => {
+    assert.deepEqual(parseCommandLine(["--metrics", "0.0.0.0:9100", ":12345"]), {
+      address: ":12345",
+      printConfig: undefined,
+      metrics: { hostname: "0.0.0.0", port: 9100 },
+    });
+    assert.deepEqual(parseCommandLine(["--metrics=[::1]:0"]).metrics, { hostname: "::1", port: 0 });
+    assert.throws(() => parseCommandLine(["--metrics", "/tmp/m.sock"]), TypeError);
   });
 
   test("--print-config with its defaults, and flags in any order or with =", () => {
@@ -26,7 +41,11 @@ describe("parseCommandLine()", () => {
     });
     assert.deepEqual(
       parseCommandLine(["--frontend=9000", "/run/a.sock", "--haproxy", "2.6", "--print-config=o"]),
-      { address: "/run/a.sock", printConfig: { dir: "o", haproxy: "2.6", frontendPort: 9000 } },
+      {
+        address: "/run/a.sock",
+        printConfig: { dir: "o", haproxy: "2.6", frontendPort: 9000 },
+        metrics: undefined,
+      },
     );
   });
 
