@@ -11,7 +11,14 @@ import * as tls from "node:tls";
 import process from "node:process";
 import type { ConnectionHandler, ConnectionService, Transport } from "../engine/transport.ts";
 import { serverHandle, tcpTarget } from "./_server.ts";
-import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
+import {
+  CLOSE_GRACE_MS,
+  formatPeer,
+  removeStaleSocket,
+  runtimeTls,
+  unrefTimer,
+  viewOf,
+} from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /**
@@ -98,7 +105,7 @@ export async function listen(
   const handler = agent.connectionHandler();
   const onConnection = (socket: net.Socket) => serve(handler, socket);
   const server = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
+    ? tls.createServer(runtimeTls(options.tls), onConnection)
     : net.createServer(onConnection);
   await new Promise<void>((resolve, reject) => {
     const listening = () => {
