@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_PROCESSING_TIMEOUT } from "../engine/options.ts";
 import { type HaproxyVersion, parseHaproxyVersion } from "./haproxy_version.ts";
 import type { SpoeEngine } from "./define_engine.ts";
 
@@ -43,7 +44,7 @@ export interface ConfigOptions {
   /**
    * The agent's `processingTimeout` in ms, when no `agent` is given.
    *
-   * @default {10000}
+   * @default {500}
    */
   readonly processingTimeout?: number;
   /**
@@ -86,8 +87,6 @@ export interface ConfigOptions {
   readonly timeoutServer?: number;
 }
 
-/** The Agent's default `processingTimeout` (src/engine/options.ts). */
-const AGENT_DEFAULT_PROCESSING_TIMEOUT = 10_000;
 /** 2.6/3.0: `timeout hello` (connect + HELLO of a new agent connection). */
 const LEGACY_TIMEOUT_HELLO = 2_000;
 /** 2.6/3.0: `timeout idle`, kept at most half the backend's `timeout server` (SPOE.txt §2.5). */
@@ -98,7 +97,7 @@ const LEGACY_TIMEOUT_IDLE = 30_000;
  * `processingTimeout` plus a margin of 10 % (at least 100 ms), so that the
  * agent's fallback ACK reaches HAProxy before HAProxy gives up on it. An
  * agent without a deadline (0) gets the margin over the Agent's default of
- * 10 s.
+ * 500 ms.
  *
  * @param agentTimeout The agent's `processingTimeout`, ms.
  * @returns The `timeout processing` value, ms.
@@ -110,7 +109,7 @@ const LEGACY_TIMEOUT_IDLE = 30_000;
  * ```
  */
 export function haproxyProcessingTimeout(agentTimeout: number): number {
-  const base = agentTimeout > 0 ? agentTimeout : AGENT_DEFAULT_PROCESSING_TIMEOUT;
+  const base = agentTimeout > 0 ? agentTimeout : DEFAULT_PROCESSING_TIMEOUT;
   return base + Math.max(100, Math.ceil(base / 10));
 }
 
@@ -184,7 +183,7 @@ export function resolveConfig(engine: SpoeEngine, options: ConfigOptions): Resol
   }
   const version = parseHaproxyVersion(options.haproxy);
   const agentProcessingTimeout = options.agent?.options?.processingTimeout ??
-    options.processingTimeout ?? AGENT_DEFAULT_PROCESSING_TIMEOUT;
+    options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT;
   if (!Number.isFinite(agentProcessingTimeout) || agentProcessingTimeout < 0) {
     throw new RangeError(`Invalid processingTimeout: ${agentProcessingTimeout}`);
   }

@@ -279,7 +279,7 @@ function trialConfig(
  *   variables: [{ scope: "sess", name: "ip_score", type: "int" }],
  * });
  * const config = generateConfig(engine, { haproxy: "3.2", servers: ["127.0.0.1:12345"] });
- * console.log(config.spoe.includes("timeout processing 11s"), config.backend.includes("mode spop")); // true true
+ * console.log(config.spoe.includes("timeout processing 600ms"), config.backend.includes("mode spop")); // true true
  * ```
  */
 export function generateConfig(engine: SpoeEngine, options: GenerateOptions): GeneratedConfig {

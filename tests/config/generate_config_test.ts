@@ -66,7 +66,7 @@ describe("generateConfig() for each HAProxy generation", () => {
         "messages get-ip-reputation",
         "option var-prefix iprep",
         "option set-on-error error",
-        "timeout processing 11s",
+        "timeout processing 600ms",
         "use-backend spoa-iprep",
       ],
     );
