@@ -299,8 +299,8 @@ function checkFrameSize(findings: Findings, config: ResolvedConfig): void {
         `maxFrameSize ${agentMaxFrameSize}: a NOTIFY larger than that fails with ` +
         (config.version.mux
           ? `set-on-error 259`
-          : `set-on-error 259 when encoded before the first handshake, later ones go in ` +
-            `fragments`) +
+          : `set-on-error 259 until each HAProxy thread has seen the agent's size, and ` +
+            `goes in fragments after that`) +
         ` (leave the maxFrameSize option out to use the agent's)`,
     );
   }
