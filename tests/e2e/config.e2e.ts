@@ -1,8 +1,8 @@
 // Generated configurations against real HAProxy. Every example writes its haproxy.cfg and SPOE
 // file with `--print-config` for every selected HAProxy version, and `haproxy -c -V` accepts them
-// without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2, each
-// example runs with the configuration it wrote and a request through HAProxy gets the agent's
-// variables back; a declaration with a message on each of the eight events does the same through
+// without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2,
+// ip_reputation and echo run with the configuration they wrote and a request through HAProxy gets
+// the agent's variables back (the other examples: examples.e2e.ts); a declaration with a message on each of the eight events does the same through
 // the trial's internal origin. Node 24 runs every case; Deno and Bun also run the live ones on 3.2.
 // Run: node_modules/.bin/node --test tests/e2e/config.e2e.ts (SPOA_E2E_VERSIONS, SPOA_E2E_RUNTIMES
 // and SPOA_E2E_ALLOW_SKIP as in _env.ts).
