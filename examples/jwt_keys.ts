@@ -47,7 +47,14 @@ export type KeyLookup = (
   token: FlattenedJWSInput,
 ) => Promise<CryptoKey | JWK>;
 
-/** Reads a JWKS (`{ "keys": [...] }`) or a single JWK from JSON text. */
+/**
+ * Reads a key file: a JWKS (`{ "keys": [...] }`) or a single JWK.
+ *
+ * @param text The file's JSON.
+ * @returns The keys, as a JWKS.
+ * @throws {SyntaxError} For text that is not JSON.
+ * @throws {TypeError} For JSON that is neither a JWKS nor a JWK.
+ */
 export function parseKeyFile(text: string): JSONWebKeySet {
   const json = JSON.parse(text) as Partial<JSONWebKeySet> & JWK;
   const jwks = Array.isArray(json.keys) ? json as JSONWebKeySet : { keys: [json] };
@@ -84,7 +91,8 @@ export function keyLookup(sources: KeySources): KeyLookup {
     if (header.alg === "HS256") {
       const matching = secrets.filter((key) =>
         (header.kid === undefined ? secrets.length === 1 : key.kid === header.kid) &&
-        (key.alg === undefined || key.alg === "HS256")
+        (key.alg === undefined || key.alg === "HS256") &&
+        (key.use === undefined || key.use === "sig")
       );
       if (matching.length !== 1) throw new errors.JWKSNoMatchingKey();
       return matching[0];
