@@ -1,6 +1,7 @@
 /**
  * What the examples share: the listen address from the first argument, a
- * clean shutdown on SIGINT/SIGTERM, options of their own (`--key FILE`), and
+ * clean shutdown on SIGINT/SIGTERM, `--metrics HOST:PORT` (Prometheus
+ * metrics at `GET /metrics`), options of their own (`--key FILE`), and
  * `--print-config DIR [--haproxy VERSION] [--frontend PORT]`, which writes the
  * example's haproxy.cfg and SPOE file into DIR instead of listening; on Deno,
  * Bun and Node alike.
@@ -10,7 +11,7 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Agent, AgentServer, ListenOptions } from "../mod.ts";
+import { type Agent, type ListenOptions, stopOnSignals } from "../mod.ts";
 import {
   generateConfig,
   type HaproxyVersion,
@@ -18,18 +19,12 @@ import {
   type SpoeEngine,
   type TrialResponse,
 } from "../src/config/mod.ts";
+import { PrometheusMetrics } from "../src/metrics/mod.ts";
+import { serveMetrics } from "./_metrics_server.ts";
 
 interface RuntimeGlobals {
-  Deno?: {
-    args: string[];
-    addSignalListener(signal: string, handler: () => void): void;
-    exit(code: number): never;
-  };
-  process?: {
-    argv: string[];
-    on(signal: string, handler: () => void): void;
-    exit(code: number): never;
-  };
+  Deno?: { args: string[]; exit(code: number): never };
+  process?: { argv: string[]; exit(code: number): never };
 }
 
 const runtime = globalThis as RuntimeGlobals;
@@ -52,27 +47,6 @@ export function parseAddress(text = "127.0.0.1:12345"): ListenOptions {
   return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port: Number(match[3]) };
 }
 
-/**
- * Closes the server gracefully on SIGINT or SIGTERM, then exits.
- *
- * @param server The running server.
- */
-export function closeOnSignals(server: AgentServer): void {
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    server.close().then(() => {
-      console.log("stopped");
-      (runtime.Deno ?? runtime.process)?.exit(0);
-    });
-  };
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    if (runtime.Deno) runtime.Deno.addSignalListener(signal, stop);
-    else runtime.process?.on(signal, stop);
-  }
-}
-
 /** What `--print-config` asks for. */
 export interface PrintConfigRequest {
   /** Where to write haproxy.cfg and the SPOE file. */
@@ -89,6 +63,8 @@ export interface CommandLine {
   address: string | undefined;
   /** Set when `--print-config DIR` was given. */
   printConfig: PrintConfigRequest | undefined;
+  /** Where to serve `GET /metrics` (`--metrics HOST:PORT`), if given. */
+  metrics: { hostname: string; port: number } | undefined;
   /** The example's own options that were given, by name without the dashes (`key` for `--key`). */
   options: Record<string, string>;
 }
@@ -98,7 +74,7 @@ export type OwnOptions = Readonly<Record<string, string>>;
 
 function usage(own: OwnOptions): string {
   const extra = Object.entries(own).map(([name, value]) => ` [--${name} ${value}]`).join("");
-  return `usage: EXAMPLE [HOST:PORT | SOCKET_PATH]${extra} ` +
+  return `usage: EXAMPLE [HOST:PORT | SOCKET_PATH] [--metrics HOST:PORT]${extra} ` +
     "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
 }
 
@@ -121,6 +97,7 @@ export function parseCommandLine(
     "--print-config",
     "--haproxy",
     "--frontend",
+    "--metrics",
     ...Object.keys(own).map((n) => `--${n}`),
   ];
   const flags = new Map<string, string>();
@@ -146,12 +123,19 @@ export function parseCommandLine(
     const value = flags.get(`--${name}`);
     if (value !== undefined) options[name] = value;
   }
+  const metricsAt = flags.get("--metrics");
+  let metrics: CommandLine["metrics"];
+  if (metricsAt !== undefined) {
+    const target = parseAddress(metricsAt);
+    if (target.path !== undefined) throw new TypeError(`--metrics takes HOST:PORT; ${USAGE}`);
+    metrics = { hostname: target.hostname ?? "127.0.0.1", port: target.port ?? 0 };
+  }
   const dir = flags.get("--print-config");
   if (dir === undefined) {
     if (flags.has("--haproxy") || flags.has("--frontend")) {
       throw new TypeError(`--haproxy and --frontend go with --print-config`);
     }
-    return { address: positional[0], printConfig: undefined, options };
+    return { address: positional[0], printConfig: undefined, metrics, options };
   }
   const frontendPort = Number(flags.get("--frontend") ?? 8080);
   if (!Number.isInteger(frontendPort) || frontendPort < 1 || frontendPort > 65535) {
@@ -160,6 +144,7 @@ export function parseCommandLine(
   return {
     address: positional[0],
     printConfig: { dir, haproxy: flags.get("--haproxy") ?? "3.2", frontendPort },
+    metrics,
     options,
   };
 }
@@ -250,17 +235,21 @@ export interface ServeOptions {
   readonly commandLine?: CommandLine;
   /** What the example adds to its generated configuration. */
   readonly config?: ExampleConfigSource;
+  /** The registry `--metrics` serves, with the example's own metrics; one is made if not given. */
+  readonly metrics?: PrometheusMetrics;
 }
 
 /**
  * Runs an example: with `--print-config`, writes its configuration and
- * returns; otherwise listens on the address of the command line and closes
- * gracefully on SIGINT/SIGTERM. A bad command line exits with status 2.
+ * returns; otherwise listens on the address of the command line (and serves
+ * `GET /metrics` with `--metrics`), and closes gracefully on SIGINT/SIGTERM.
+ * A bad command line exits with status 2.
  *
  * @param agent The example's agent.
  * @param engine The example's engine.
  * @param label How the example names itself in its log.
- * @param options The command line if already read, and what the example adds to its configuration.
+ * @param options The command line if already read, what the example adds to its
+ *   configuration, and its metrics registry.
  */
 export async function serve(
   agent: Agent,
@@ -268,7 +257,8 @@ export async function serve(
   label: string,
   options: ServeOptions = {},
 ): Promise<void> {
-  const { address, printConfig } = options.commandLine ?? readCommandLine();
+  const commandLine = options.commandLine ?? readCommandLine();
+  const { address, printConfig } = commandLine;
   if (printConfig) {
     const { files, warnings } = await writeConfig(
       engine,
@@ -282,6 +272,19 @@ export async function serve(
     return;
   }
   const server = await agent.listen(parseAddress(address));
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (commandLine.metrics !== undefined) {
+    const registry = options.metrics ?? new PrometheusMetrics();
+    registry.instrument(agent);
+    const { hostname, port } = commandLine.metrics;
+    metricsServer = await serveMetrics(hostname, port, () => registry.render());
+    console.log(`${label} metrics on http://${hostname}:${metricsServer.port}/metrics`);
+  }
+  stopOnSignals(server, {
+    onStop: async () => {
+      await metricsServer?.close();
+      console.log("stopped");
+    },
+  });
   console.log(`${label} listening on`, JSON.stringify(server.address));
-  closeOnSignals(server);
 }

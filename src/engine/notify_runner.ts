@@ -13,13 +13,7 @@ import type { Action } from "../codec/action.ts";
 import { SpopError } from "../codec/errors.ts";
 import { Status } from "../codec/status.ts";
 import type { HandlerResult, MessageHandler, NotifyHandler, NotifyJob } from "./context.ts";
-
-/**
- * How a NOTIFY's processing ended: its handlers finished, one failed, the
- * deadline passed, the agent shut down, or maxInFlight handlers were already
- * running (the connection sheds the NOTIFY without running its handlers).
- */
-export type NotifyOutcome = "ok" | "error" | "deadline" | "shutdown" | "overload";
+import type { NotifyOutcome } from "./events.ts";
 
 /** Where the runner finds the handlers. */
 export interface HandlerRegistry {

@@ -99,11 +99,20 @@ export interface AgentOptions {
    */
   shutdownTimeout?: number;
   /**
-   * Where the agent reports events; `console` fits.
+   * Where the agent reports events; `console` fits, and so do
+   * `consoleLogger({ level })` and `jsonLogger()`.
    *
    * @default warnings and errors to `console`
    */
   logger?: Logger;
+  /**
+   * Milliseconds during which a warning that repeats with load (a deadline
+   * missed, a handler failing, a NOTIFY shed, an ACK too big) is only counted:
+   * the first is logged, then one line says how many more came. 0 logs every one.
+   *
+   * @default {10000}
+   */
+  logRepeatInterval?: number;
 }
 
 /** Options with every default filled in. */
@@ -161,5 +170,6 @@ export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
     fallbackActions: options.fallbackActions ?? [],
     shutdownTimeout: duration("shutdownTimeout", options.shutdownTimeout ?? 10000),
     logger: options.logger ?? defaultLogger,
+    logRepeatInterval: duration("logRepeatInterval", options.logRepeatInterval ?? 10000),
   };
 }

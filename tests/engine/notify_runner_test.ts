@@ -5,11 +5,8 @@ import assert from "node:assert/strict";
 import { type Action, setVar } from "../../src/codec/action.ts";
 import { Message } from "../../src/codec/message.ts";
 import { type MessageHandler, type NotifyHandler, NotifyJob } from "../../src/engine/context.ts";
-import {
-  type HandlerRegistry,
-  type NotifyOutcome,
-  NotifyRunner,
-} from "../../src/engine/notify_runner.ts";
+import type { NotifyOutcome } from "../../src/engine/events.ts";
+import { type HandlerRegistry, NotifyRunner } from "../../src/engine/notify_runner.ts";
 import { delay, tick } from "./_helpers.ts";
 
 const FALLBACK = [setVar("txn", "fallback", true)];

@@ -46,6 +46,8 @@ export class ExampleProcess {
   readonly exited: Promise<Exit>;
   /** The port it listens on. */
   port = 0;
+  /** The port of its metrics endpoint, when started with `--metrics`. */
+  metricsPort = 0;
   #output = "";
 
   private constructor(child: ChildProcess) {
@@ -86,6 +88,8 @@ export class ExampleProcess {
             const match = /listening on (\{.*\})\n/.exec(example.output);
             if (match) {
               example.port = (JSON.parse(match[1]) as { port: number }).port;
+              const metrics = /metrics on http:\/\/[^ ]*:(\d+)\/metrics/.exec(example.output);
+              if (metrics) example.metricsPort = Number(metrics[1]);
               resolve();
             }
           };

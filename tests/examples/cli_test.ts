@@ -15,13 +15,26 @@ describe("parseCommandLine()", () => {
     assert.deepEqual(parseCommandLine(["127.0.0.1:9000"]), {
       address: "127.0.0.1:9000",
       printConfig: undefined,
+      metrics: undefined,
       options: {},
     });
     assert.deepEqual(parseCommandLine([]), {
       address: undefined,
       printConfig: undefined,
+      metrics: undefined,
       options: {},
     });
+  });
+
+  test("--metrics HOST:PORT serves the metrics there; a socket path is refused", () => {
+    assert.deepEqual(parseCommandLine(["--metrics", "0.0.0.0:9100", ":12345"]), {
+      address: ":12345",
+      printConfig: undefined,
+      metrics: { hostname: "0.0.0.0", port: 9100 },
+      options: {},
+    });
+    assert.deepEqual(parseCommandLine(["--metrics=[::1]:0"]).metrics, { hostname: "::1", port: 0 });
+    assert.throws(() => parseCommandLine(["--metrics", "/tmp/m.sock"]), TypeError);
   });
 
   test("--print-config with its defaults, and flags in any order or with =", () => {
@@ -35,6 +48,7 @@ describe("parseCommandLine()", () => {
       {
         address: "/run/a.sock",
         printConfig: { dir: "o", haproxy: "2.6", frontendPort: 9000 },
+        metrics: undefined,
         options: {},
       },
     );
@@ -45,6 +59,7 @@ describe("parseCommandLine()", () => {
     assert.deepEqual(parseCommandLine([":9000", "--key", "k.json", "--jwks-timeout=300"], own), {
       address: ":9000",
       printConfig: undefined,
+      metrics: undefined,
       options: { key: "k.json", "jwks-timeout": "300" },
     });
     assert.deepEqual(
