@@ -1,9 +1,10 @@
 /**
  * What the examples share: the listen address from the first argument, a
  * clean shutdown on SIGINT/SIGTERM, `--metrics HOST:PORT` (Prometheus
- * metrics at `GET /metrics`), and `--print-config DIR [--haproxy VERSION]
- * [--frontend PORT]`, which writes the example's haproxy.cfg and SPOE file
- * into DIR instead of listening; on Deno, Bun and Node alike.
+ * metrics at `GET /metrics`), options of their own (`--key FILE`), and
+ * `--print-config DIR [--haproxy VERSION] [--frontend PORT]`, which writes the
+ * example's haproxy.cfg and SPOE file into DIR instead of listening; on Deno,
+ * Bun and Node alike.
  *
  * @module
  */
@@ -11,7 +12,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Agent, type ListenOptions, stopOnSignals } from "../mod.ts";
-import { generateConfig, type SpoeEngine } from "../src/config/mod.ts";
+import {
+  generateConfig,
+  type HaproxyVersion,
+  parseHaproxyVersion,
+  type SpoeEngine,
+  type TrialResponse,
+} from "../src/config/mod.ts";
 import { PrometheusMetrics } from "../src/metrics/mod.ts";
 import { serveMetrics } from "./_metrics_server.ts";
 
@@ -58,20 +65,41 @@ export interface CommandLine {
   printConfig: PrintConfigRequest | undefined;
   /** Where to serve `GET /metrics` (`--metrics HOST:PORT`), if given. */
   metrics: { hostname: string; port: number } | undefined;
+  /** The example's own options that were given, by name without the dashes (`key` for `--key`). */
+  options: Record<string, string>;
 }
 
-const USAGE = "usage: EXAMPLE [HOST:PORT | SOCKET_PATH] [--metrics HOST:PORT] " +
-  "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
+/** An example's own options: each name (without dashes) and what its value is, for the usage. */
+export type OwnOptions = Readonly<Record<string, string>>;
+
+function usage(own: OwnOptions): string {
+  const extra = Object.entries(own).map(([name, value]) => ` [--${name} ${value}]`).join("");
+  return `usage: EXAMPLE [HOST:PORT | SOCKET_PATH] [--metrics HOST:PORT]${extra} ` +
+    "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
+}
 
 /**
  * Reads an example's command line: `[ADDRESS] [--print-config DIR [--haproxy
- * VERSION] [--frontend PORT]]`, flags in any order, `--flag=value` too.
+ * VERSION] [--frontend PORT]]` and the example's own options, flags in any
+ * order, `--flag=value` too.
  *
  * @param args The arguments after the script name.
- * @returns The address and the `--print-config` request.
+ * @param own The example's own options: name (without dashes) → value hint.
+ * @returns The address, the `--print-config` request and the example's options.
  * @throws {TypeError} For an unknown flag, a flag without its value, or a bad port.
  */
-export function parseCommandLine(args: readonly string[] = scriptArgs()): CommandLine {
+export function parseCommandLine(
+  args: readonly string[] = scriptArgs(),
+  own: OwnOptions = {},
+): CommandLine {
+  const USAGE = usage(own);
+  const known = [
+    "--print-config",
+    "--haproxy",
+    "--frontend",
+    "--metrics",
+    ...Object.keys(own).map((n) => `--${n}`),
+  ];
   const flags = new Map<string, string>();
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -82,7 +110,7 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     }
     const eq = arg.indexOf("=");
     const flag = eq < 0 ? arg : arg.slice(0, eq);
-    if (!["--print-config", "--haproxy", "--frontend", "--metrics"].includes(flag)) {
+    if (!known.includes(flag)) {
       throw new TypeError(`Unknown option ${flag}; ${USAGE}`);
     }
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -90,6 +118,11 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     flags.set(flag, value);
   }
   if (positional.length > 1) throw new TypeError(`Too many arguments; ${USAGE}`);
+  const options: Record<string, string> = {};
+  for (const name of Object.keys(own)) {
+    const value = flags.get(`--${name}`);
+    if (value !== undefined) options[name] = value;
+  }
   const metricsAt = flags.get("--metrics");
   let metrics: CommandLine["metrics"];
   if (metricsAt !== undefined) {
@@ -102,7 +135,7 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     if (flags.has("--haproxy") || flags.has("--frontend")) {
       throw new TypeError(`--haproxy and --frontend go with --print-config`);
     }
-    return { address: positional[0], printConfig: undefined, metrics };
+    return { address: positional[0], printConfig: undefined, metrics, options };
   }
   const frontendPort = Number(flags.get("--frontend") ?? 8080);
   if (!Number.isInteger(frontendPort) || frontendPort < 1 || frontendPort > 65535) {
@@ -112,8 +145,48 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
     address: positional[0],
     printConfig: { dir, haproxy: flags.get("--haproxy") ?? "3.2", frontendPort },
     metrics,
+    options,
   };
 }
+
+/**
+ * Reads the command line like {@linkcode parseCommandLine}, for an example
+ * with options of its own; a bad command line exits with status 2.
+ *
+ * @param own The example's own options: name (without dashes) → value hint.
+ * @returns The command line.
+ */
+export function readCommandLine(own: OwnOptions = {}): CommandLine {
+  try {
+    return parseCommandLine(scriptArgs(), own);
+  } catch (error) {
+    return exitWithUsage((error as Error).message);
+  }
+}
+
+/**
+ * Prints a command-line problem and exits with status 2.
+ *
+ * @param message What is wrong.
+ */
+export function exitWithUsage(message: string): never {
+  console.error(message);
+  (runtime.Deno ?? runtime.process)?.exit(2);
+  throw new Error(message); // not reached: exit() does not return
+}
+
+/** What an example adds to its generated configuration. */
+export interface ExampleConfig {
+  /** HAProxy's `tune.bufsize` (the largest body `option http-buffer-request` holds). */
+  readonly bufsize?: number;
+  /** The spoe-agent's `max-frame-size`. */
+  readonly maxFrameSize?: number;
+  /** Answers of the trial frontend other than 200, such as a 401 when a variable says so. */
+  readonly responses?: readonly TrialResponse[];
+}
+
+/** {@linkcode ExampleConfig} itself, or made for the target version. */
+export type ExampleConfigSource = ExampleConfig | ((haproxy: HaproxyVersion) => ExampleConfig);
 
 /**
  * Writes a complete haproxy.cfg (with the trial frontend) and the SPOE file
@@ -125,6 +198,7 @@ export function parseCommandLine(args: readonly string[] = scriptArgs()): Comman
  * @param agent The example's agent (its handlers are checked, its processingTimeout read).
  * @param request The directory, HAProxy version and trial port.
  * @param address The agent's address, as given on the command line.
+ * @param extra What the example adds to the configuration.
  * @returns The paths written, and the warnings of the checks.
  */
 export async function writeConfig(
@@ -132,21 +206,37 @@ export async function writeConfig(
   agent: Agent,
   request: PrintConfigRequest,
   address = "127.0.0.1:12345",
+  extra: ExampleConfigSource = {},
 ): Promise<{ files: string[]; warnings: string[] }> {
   const dir = resolve(request.dir);
   const spoePath = join(dir, `${engine.name}-spoe.conf`);
+  const { bufsize, maxFrameSize, responses } = typeof extra === "function"
+    ? extra(parseHaproxyVersion(request.haproxy))
+    : extra;
   const config = generateConfig(engine, {
     haproxy: request.haproxy,
     agent,
     servers: [address],
     spoeFile: spoePath,
-    frontend: { port: request.frontendPort },
+    bufsize,
+    maxFrameSize,
+    frontend: { port: request.frontendPort, responses },
   });
   const cfgPath = join(dir, "haproxy.cfg");
   await mkdir(dir, { recursive: true });
   await writeFile(spoePath, config.spoe);
   await writeFile(cfgPath, config.haproxy ?? "");
   return { files: [cfgPath, spoePath], warnings: config.findings.map((f) => f.message) };
+}
+
+/** Options of {@linkcode serve}. */
+export interface ServeOptions {
+  /** The command line, when the example read it first ({@linkcode readCommandLine}). */
+  readonly commandLine?: CommandLine;
+  /** What the example adds to its generated configuration. */
+  readonly config?: ExampleConfigSource;
+  /** The registry `--metrics` serves, with the example's own metrics; one is made if not given. */
+  readonly metrics?: PrometheusMetrics;
 }
 
 /**
@@ -158,24 +248,25 @@ export async function writeConfig(
  * @param agent The example's agent.
  * @param engine The example's engine.
  * @param label How the example names itself in its log.
- * @param metrics The registry to serve, with the example's own metrics; one is made if not given.
+ * @param options The command line if already read, what the example adds to its
+ *   configuration, and its metrics registry.
  */
 export async function serve(
   agent: Agent,
   engine: SpoeEngine,
   label: string,
-  metrics?: PrometheusMetrics,
+  options: ServeOptions = {},
 ): Promise<void> {
-  let commandLine: CommandLine;
-  try {
-    commandLine = parseCommandLine();
-  } catch (error) {
-    console.error((error as Error).message);
-    return (runtime.Deno ?? runtime.process)?.exit(2);
-  }
+  const commandLine = options.commandLine ?? readCommandLine();
   const { address, printConfig } = commandLine;
   if (printConfig) {
-    const { files, warnings } = await writeConfig(engine, agent, printConfig, address);
+    const { files, warnings } = await writeConfig(
+      engine,
+      agent,
+      printConfig,
+      address,
+      options.config,
+    );
     for (const warning of warnings) console.error(`warning: ${warning}`);
     console.log(`${label}: wrote ${files.join(" and ")} for HAProxy ${printConfig.haproxy}`);
     return;
@@ -183,7 +274,7 @@ export async function serve(
   const server = await agent.listen(parseAddress(address));
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   if (commandLine.metrics !== undefined) {
-    const registry = metrics ?? new PrometheusMetrics();
+    const registry = options.metrics ?? new PrometheusMetrics();
     registry.instrument(agent);
     const { hostname, port } = commandLine.metrics;
     metricsServer = await serveMetrics(hostname, port, () => registry.render());

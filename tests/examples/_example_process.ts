@@ -13,14 +13,30 @@ export interface Exit {
   signal: string | null;
 }
 
-/** The command that runs `file` on the runtime running this code. */
-function commandFor(file: string, address: string): [string, string[]] {
+/**
+ * The command that runs `file` on the runtime running this code, with the example's own options
+ * `args`; Deno gets `--allow-net` and the `permissions` given.
+ */
+function commandFor(
+  file: string,
+  address: string,
+  args: readonly string[],
+  permissions: readonly string[],
+): [string, string[]] {
   switch (detectRuntime()) {
     case "deno":
-      return [process.execPath, ["run", "--allow-net", file, address]];
+      return [process.execPath, ["run", "--allow-net", ...permissions, file, address, ...args]];
     default:
-      return [process.execPath, [file, address]];
+      return [process.execPath, [file, address, ...args]];
   }
+}
+
+/** Options of {@linkcode ExampleProcess.start}. */
+export interface StartOptions {
+  /** The example's own options, after the address. */
+  args?: readonly string[];
+  /** Deno permissions beyond --allow-net, such as `--allow-read`. */
+  permissions?: readonly string[];
 }
 
 /** A running example agent. */
@@ -52,14 +68,18 @@ export class ExampleProcess {
    * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
    *
    * @param name The example, without extension.
-   * @param extra More command-line arguments.
+   * @param options Its own options, and the Deno permissions they need.
    */
-  static async start(name: string, extra: readonly string[] = []): Promise<ExampleProcess> {
+  static async start(name: string, options: StartOptions = {}): Promise<ExampleProcess> {
     // Beside the source tree's .ts files, or the npm check's compiled .js files.
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const file = fileURLToPath(new URL(`../../examples/${name}${extension}`, import.meta.url));
-    const [command, base] = commandFor(file, "127.0.0.1:0");
-    const args = [...base, ...extra];
+    const [command, args] = commandFor(
+      file,
+      "127.0.0.1:0",
+      options.args ?? [],
+      options.permissions ?? [],
+    );
     const example = new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
     try {
       await within(

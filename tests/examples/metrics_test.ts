@@ -19,7 +19,7 @@ for (
   ] as const
 ) {
   test(`examples/${name} --metrics serves GET /metrics with the agent's counters`, async () => {
-    const example = await ExampleProcess.start(name, ["--metrics", "127.0.0.1:0"]);
+    const example = await ExampleProcess.start(name, { args: ["--metrics", "127.0.0.1:0"] });
     try {
       assert.ok(example.metricsPort > 0, example.output);
       const haproxy = await HaproxySimulator.connectSocket({ port: example.port });
