@@ -99,15 +99,14 @@ function scanValue(
   }
 }
 
-/** The arguments of one message, values decoded on first read. */
+/**
+ * The arguments of one message, values decoded on first read. One flat array
+ * holds three slots per argument (name, type byte position × 16 + type, value)
+ * to keep a NOTIFY's decoding down to a few allocations.
+ */
 export class ArgumentIndex {
-  /** The argument names, in order. */
-  readonly names: string[] = [];
   #bytes: Uint8Array;
-  #types: number[] = [];
-  /** Where each value's type byte lies, for the values decoded later. */
-  #starts: number[] = [];
-  #values: Array<SpopValue | typeof UNREAD> = [];
+  #slots: Array<string | number | SpopValue | typeof UNREAD> = [];
 
   /**
    * Starts an empty index over a frame.
@@ -120,7 +119,7 @@ export class ArgumentIndex {
 
   /** The number of arguments. */
   get size(): number {
-    return this.names.length;
+    return this.#slots.length / 3;
   }
 
   /**
@@ -134,10 +133,17 @@ export class ArgumentIndex {
   add(name: string, cursor: ValueCursor, end: number): void {
     const start = cursor.pos;
     const value = scanValue(this.#bytes, cursor, end);
-    this.names.push(name);
-    this.#types.push(cursor.type);
-    this.#starts.push(start);
-    this.#values.push(value);
+    this.#slots.push(name, start * 16 + cursor.type, value);
+  }
+
+  /**
+   * The name of an argument.
+   *
+   * @param index Its position.
+   * @returns The name (`""` for a nameless argument).
+   */
+  name(index: number): string {
+    return this.#slots[3 * index] as string;
   }
 
   /**
@@ -147,8 +153,8 @@ export class ArgumentIndex {
    * @returns Its index, or -1.
    */
   indexOf(name: string): number {
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i += 3) if (slots[i] === name) return i / 3;
     return -1;
   }
 
@@ -159,7 +165,7 @@ export class ArgumentIndex {
    * @returns The type id.
    */
   type(index: number): DataType {
-    return this.#types[index] as DataType;
+    return ((this.#slots[3 * index + 1] as number) & 15) as DataType;
   }
 
   /**
@@ -169,10 +175,10 @@ export class ArgumentIndex {
    * @returns The value.
    */
   value(index: number): SpopValue {
-    const value = this.#values[index];
-    if (value !== UNREAD) return value;
+    const value = this.#slots[3 * index + 2];
+    if (value !== UNREAD) return value as SpopValue;
     const decoded = this.#decode(index);
-    this.#values[index] = decoded;
+    this.#slots[3 * index + 2] = decoded;
     return decoded;
   }
 
@@ -183,13 +189,15 @@ export class ArgumentIndex {
    * @returns The argument.
    */
   namedValue(index: number): NamedValue {
-    return new NamedValue(this.names[index], this.type(index), this.value(index));
+    return new NamedValue(this.name(index), this.type(index), this.value(index));
   }
 
   #decode(index: number): SpopValue {
     const bytes = this.#bytes;
-    const body = this.#starts[index] + 1;
-    switch (this.#types[index]) {
+    const packed = this.#slots[3 * index + 1] as number;
+    const type = packed & 15;
+    const body = Math.floor(packed / 16) + 1;
+    switch (type) {
       case DataType.Ipv4:
         return new Ipv4Address(copyAddress(bytes, body, 4));
       case DataType.Ipv6:
@@ -200,7 +208,7 @@ export class ArgumentIndex {
         const cursor = { pos: body };
         const length = readVarint(bytes, cursor) as number;
         const end = cursor.pos + length;
-        return this.#types[index] === DataType.String
+        return type === DataType.String
           ? decodeText(bytes, cursor.pos, end, true)
           : bytes.subarray(cursor.pos, end);
       }
