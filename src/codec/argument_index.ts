@@ -32,10 +32,11 @@ function copyAddress(bytes: Uint8Array, start: number, size: number): Uint8Array
     addressSlab = new Uint8Array(ADDRESS_SLAB_SIZE);
     addressSlabUsed = 0;
   }
-  const copy = addressSlab.subarray(addressSlabUsed, addressSlabUsed + size);
-  copy.set(bytes.subarray(start, start + size));
-  addressSlabUsed += size;
-  return copy;
+  const slab = addressSlab;
+  const at = addressSlabUsed;
+  for (let i = 0; i < size; i++) slab[at + i] = bytes[start + i];
+  addressSlabUsed = at + size;
+  return slab.subarray(at, at + size);
 }
 
 /**

@@ -126,6 +126,8 @@ export class SpopConnection implements TransportSink {
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #sawNotify = false;
   #closeReason: CloseReason | undefined;
+  /** When the last chunk arrived: the dispatch time of the NOTIFYs read from it. */
+  #receivedAt = 0;
 
   /**
    * Creates the engine side of a connection.
@@ -185,6 +187,7 @@ export class SpopConnection implements TransportSink {
   receive(chunk: Uint8Array): void {
     if (this.#state >= State.Closing) return;
     this.#sawTraffic = true;
+    this.#receivedAt = performance.now();
     this.#reader.push(chunk);
     this.#pump();
   }
@@ -417,7 +420,7 @@ export class SpopConnection implements TransportSink {
   #dispatch(streamId: number, frameId: number, messages: Message[]): void {
     this.#sawNotify = true;
     this.#running++;
-    const job = new NotifyJob(this, streamId, frameId, messages, performance.now());
+    const job = new NotifyJob(this, streamId, frameId, messages, this.#receivedAt);
     // Past maxInFlight running handlers, the agent sheds load rather than queue it: the NOTIFY
     // is answered at once, and reading goes on (a HAPROXY-DISCONNECT is seen whatever runs).
     if (this.#running > this.#options.maxInFlight) {
@@ -506,6 +509,7 @@ export class SpopConnection implements TransportSink {
     if (this.#paused && this.#unwritten < this.#options.maxInFlight) {
       this.#paused = false;
       this.#transport.resume();
+      this.#receivedAt = performance.now();
       this.#pump();
     }
   }
