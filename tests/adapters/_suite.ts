@@ -297,6 +297,24 @@ export function adapterSuite(label: string, listen: ListenFunction, features: Su
     }
   });
 
+  test(`${label}: a TCP probe that connects and leaves without a HELLO is not a warning or an error`, async () => {
+    const { agent, server, logger } = await start();
+    try {
+      const polite = await RawPeer.connect(targetOf(server));
+      polite.socket.end();
+      const rude = await RawPeer.connect(targetOf(server));
+      rude.destroy();
+      const halfway = await RawPeer.connect(targetOf(server));
+      halfway.send(helloBytes().subarray(0, 10));
+      halfway.destroy();
+      await until(() => agent.connectionCount === 0, "the probes to be released");
+      assert.deepEqual(logger.warnings, []);
+      assert.deepEqual(logger.errors, []);
+    } finally {
+      await server.close();
+    }
+  });
+
   test(`${label}: mutual TLS: a client certificate signed by the CA is served; none, or a stranger's, is refused`, async () => {
     const material = mutualTls();
     for (const encrypted of [false, true]) {
