@@ -4,8 +4,7 @@
 // certificate is refused by the agent, so its requests end with set-on-error and no variable.
 // Every runtime. Run: node_modules/.bin/node --test tests/e2e/tls.e2e.ts
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -21,66 +20,20 @@ import {
 import { startHaproxy } from "./_haproxy.ts";
 import { freePorts, parseKv, request, tcpListening } from "./_net.ts";
 import { Proc, waitFor } from "./_proc.ts";
+import { mutualTls } from "../adapters/_helpers.ts";
 
 const VERSION = "3.2" as const;
 const ROOT = mkdtempSync(join(tmpdir(), "spoa-e2e-tls-"));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate it signed, in `dir`. */
+/** A CA, a server certificate and a client certificate it signed, written into `dir`. */
 function certificates(dir: string): void {
-  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  run(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=spoa-test-ca",
-    "-days",
-    "1",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  for (const [name, subject] of [["server", "/CN=127.0.0.1"], ["client", "/CN=haproxy"]]) {
-    run(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      subject,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    writeFileSync(join(dir, `${name}.ext`), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    run(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.pem`,
-    );
-  }
+  const material = mutualTls();
+  writeFileSync(join(dir, "ca.pem"), material.ca);
+  writeFileSync(join(dir, "server.pem"), material.server.cert);
+  writeFileSync(join(dir, "server.key"), material.server.key);
   // HAProxy's crt takes the certificate and its key in one file.
-  writeFileSync(
-    join(dir, "client-bundle.pem"),
-    readFileSync(join(dir, "client.pem"), "utf8") + readFileSync(join(dir, "client.key"), "utf8"),
-  );
+  writeFileSync(join(dir, "client-bundle.pem"), material.client.cert + material.client.key);
 }
 
 function agentCommand(runtime: Runtime, address: string): string[] {
