@@ -13,13 +13,21 @@ export interface Exit {
   signal: string | null;
 }
 
+/** How to start an example besides its name. */
+export interface ExampleOptions {
+  /** Arguments after the address (the example's flags). */
+  args?: string[];
+  /** Deno's permissions. @default {["--allow-net"]} */
+  allow?: string[];
+}
+
 /** The command that runs `file` on the runtime running this code. */
-function commandFor(file: string, address: string): [string, string[]] {
+function commandFor(file: string, args: string[], allow: string[]): [string, string[]] {
   switch (detectRuntime()) {
     case "deno":
-      return [process.execPath, ["run", "--allow-net", file, address]];
+      return [process.execPath, ["run", ...allow, file, ...args]];
     default:
-      return [process.execPath, [file, address]];
+      return [process.execPath, [file, ...args]];
   }
 }
 
@@ -47,16 +55,32 @@ export class ExampleProcess {
   }
 
   /**
-   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   * Runs `examples/<name>` with these arguments, without waiting for anything.
    *
    * @param name The example, without extension.
+   * @param args All its arguments.
+   * @param allow Deno's permissions.
    */
-  static async start(name: string): Promise<ExampleProcess> {
+  static spawn(name: string, args: string[], allow = ["--allow-net"]): ExampleProcess {
     // Beside the source tree's .ts files, or the npm check's compiled .js files.
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const file = fileURLToPath(new URL(`../../examples/${name}${extension}`, import.meta.url));
-    const [command, args] = commandFor(file, "127.0.0.1:0");
-    const example = new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+    const [command, commandArgs] = commandFor(file, args, allow);
+    return new ExampleProcess(spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  /**
+   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   *
+   * @param name The example, without extension.
+   * @param options Its flags, and Deno's permissions.
+   */
+  static async start(name: string, options: ExampleOptions = {}): Promise<ExampleProcess> {
+    const example = ExampleProcess.spawn(
+      name,
+      ["127.0.0.1:0", ...options.args ?? []],
+      options.allow,
+    );
     try {
       await within(
         new Promise<void>((resolve, reject) => {
