@@ -6,8 +6,9 @@
 #   2. the tarball's package.json against jsr.json: same name, version, and exports one for one,
 #      each to a .js and a .d.ts that are in the tarball;
 #   3. a fresh npm project ("type": "module") that installs the tarball;
-#   4. the adapter tests (tests/adapters) and the example tests (tests/examples: both examples as
-#      processes, HELLO, NOTIFY, ACK, SIGTERM), their imports of the library pointed at the
+#   4. the adapter tests (tests/adapters) and the example tests (tests/examples: the examples as
+#      processes, HELLO, NOTIFY, ACK, SIGTERM; the rate-limit example with a real redis-server and
+#      ioredis installed beside the package), their imports of the library pointed at the
 #      package's entry points (scripts/npm_sources.ts), compiled to JavaScript by tsc against the
 #      package's .d.ts files;
 #   5. on the machine's own Node (the first `node` on PATH outside node_modules/.bin; Node 20 on
@@ -16,7 +17,8 @@
 # --project DIR builds the npm project in DIR, which must be new or empty, and keeps it (default: a
 # temporary directory, removed afterwards); --prepare-only stops after step 4. scripts/npm_rss.sh
 # uses both.
-# Installs what it needs (npm install; openssl through apt-get) on a fresh Debian machine.
+# Installs what it needs (npm install; openssl and redis-server through apt-get) on a fresh Debian
+# machine.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,6 +74,8 @@ ensure_tools() {
     banner "installing openssl (the TLS tests make a certificate with it)"
     { apt-get update -qq && apt-get install -y -qq openssl; } || die "could not install openssl"
   fi
+  # The rate-limit example's tests start their own redis-server.
+  bash scripts/install_redis.sh || die "no redis-server for the rate-limit example's tests"
 }
 
 ensure_tools
@@ -126,7 +130,14 @@ EOF
 banner "a fresh npm project installs the tarball"
 printf '{\n  "name": "spoa-npm-check",\n  "private": true,\n  "type": "module"\n}\n' \
   >"$project/package.json"
-(cd "$project" && npm install --no-audit --no-fund "$tarball") || die "npm install of the tarball failed"
+# The examples' own dependencies (the rate-limit example's Redis client), at the repository's
+# locked versions; the package itself has none.
+example_deps=$("$node24" -p 'const lock = require("./package-lock.json").packages;
+  ["ioredis"].map((name) => `${name}@${lock[`node_modules/${name}`].version}`).join(" ")') ||
+  die "cannot read the examples' dependencies from package-lock.json"
+# shellcheck disable=SC2086 # one word per package
+(cd "$project" && npm install --no-audit --no-fund "$tarball" $example_deps) ||
+  die "npm install of the tarball failed"
 
 banner "tests and examples, compiled against the installed package"
 shopt -s nullglob

@@ -46,6 +46,46 @@ function ping(port: number, ms: number): Promise<boolean> {
   });
 }
 
+/** A command Redis ran, as MONITOR reports it. */
+export interface MonitoredCommand {
+  /** The client that sent it (`127.0.0.1:PORT`), or `lua` for a command of a script. */
+  client: string;
+  /** The command and its arguments (as Redis quotes them, unquoted). */
+  args: string[];
+}
+
+/** A MONITOR connection: what Redis ran since it started. */
+export interface RedisMonitor {
+  /** The commands so far. */
+  readonly commands: MonitoredCommand[];
+  /** Closes the connection. */
+  stop(): void;
+}
+
+const MONITOR_LINE = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/;
+
+/** Starts MONITOR on `port`; resolves once Redis said OK. */
+function monitor(port: number): Promise<RedisMonitor> {
+  return new Promise((resolve, reject) => {
+    const commands: MonitoredCommand[] = [];
+    const socket = net.connect({ host: "127.0.0.1", port }, () => socket.write("MONITOR\r\n"));
+    let pending = "";
+    socket.setEncoding("utf8");
+    socket.on("error", reject);
+    socket.on("data", (text: string) => {
+      const lines = (pending + text).split("\r\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (line === "+OK") resolve({ commands, stop: () => socket.destroy() });
+        const match = MONITOR_LINE.exec(line);
+        if (!match) continue;
+        const args = Array.from(match[2].matchAll(/"((?:[^"\\]|\\.)*)"/g), (m) => m[1]);
+        commands.push({ client: match[1], args });
+      }
+    });
+  });
+}
+
 /** One redis-server process at a time, always on the same port. */
 export class RedisServer {
   readonly port: number;
@@ -144,6 +184,11 @@ export class RedisServer {
   /** Lets a paused server run again (SIGCONT). */
   resume(): void {
     this.#signal("SIGCONT");
+  }
+
+  /** Watches the commands Redis runs (MONITOR), from now until `stop()`. */
+  monitor(): Promise<RedisMonitor> {
+    return monitor(this.port);
   }
 
   /** Kills the server and removes its directory. */

@@ -5,17 +5,23 @@ import { EXAMPLES_DIR, type Runtime, runtimeBin } from "./_env.ts";
 import { tcpListening, unixListening } from "./_net.ts";
 import { Proc, waitFor } from "./_proc.ts";
 
-export type Example = "ip_reputation" | "echo";
+export type Example = "ip_reputation" | "echo" | "rate_limit";
 
-export function agentCommand(runtime: Runtime, example: Example, addr: string): string[] {
+/** The command that runs `example` on `runtime`, listening on `addr`, with its own flags after. */
+export function agentCommand(
+  runtime: Runtime,
+  example: Example,
+  addr: string,
+  flags: readonly string[] = [],
+): string[] {
   const file = join(EXAMPLES_DIR, `${example}.ts`);
   switch (runtime) {
     case "deno":
-      return [runtimeBin("deno"), "run", "-A", file, addr];
+      return [runtimeBin("deno"), "run", "-A", file, addr, ...flags];
     case "bun":
-      return [runtimeBin("bun"), "run", file, addr];
+      return [runtimeBin("bun"), "run", file, addr, ...flags];
     case "node":
-      return [runtimeBin("node"), file, addr];
+      return [runtimeBin("node"), file, addr, ...flags];
   }
 }
 
@@ -29,14 +35,23 @@ export class Agent {
   /** `HOST:PORT` or a unix socket path, as passed to the example. */
   readonly addr: string;
   proc: Proc | undefined;
+  /** The example's own flags, after the address. */
+  readonly flags: readonly string[];
   /** Every process this agent ever had (logs of previous incarnations stay readable). */
   readonly history: Proc[] = [];
 
-  constructor(name: string, runtime: Runtime, example: Example, addr: string) {
+  constructor(
+    name: string,
+    runtime: Runtime,
+    example: Example,
+    addr: string,
+    flags: readonly string[] = [],
+  ) {
     this.name = name;
     this.runtime = runtime;
     this.example = example;
     this.addr = addr;
+    this.flags = flags;
   }
 
   listening(): boolean {
@@ -46,7 +61,7 @@ export class Agent {
 
   async start(): Promise<Proc> {
     if (this.proc?.running) throw new Error(`${this.name} is already running`);
-    const [cmd, ...args] = agentCommand(this.runtime, this.example, this.addr);
+    const [cmd, ...args] = agentCommand(this.runtime, this.example, this.addr, this.flags);
     const p = new Proc(`${this.name} (${this.runtime})`, cmd, args, { flag: AGENT_ERROR });
     this.proc = p;
     this.history.push(p);

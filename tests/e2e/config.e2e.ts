@@ -3,7 +3,8 @@
 // without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2, each
 // example runs with the configuration it wrote and a request through HAProxy gets the agent's
 // variables back; a declaration with a message on each of the eight events does the same through
-// the trial's internal origin. Node 24 runs every case; Deno and Bun also run the live ones on 3.2.
+// the trial's internal origin (the rate-limit example, which needs Redis, runs live in
+// rate_limit.e2e.ts). Node 24 runs every case; Deno and Bun also run the live ones on 3.2.
 // Run: node_modules/.bin/node --test tests/e2e/config.e2e.ts (SPOA_E2E_VERSIONS, SPOA_E2E_RUNTIMES
 // and SPOA_E2E_ALLOW_SKIP as in _env.ts).
 import assert from "node:assert/strict";
@@ -11,10 +12,9 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { Agent, agentCommand, type Example } from "./_agents.ts";
 import {
-  ALLOW_SKIP,
   missingFor,
   probeHaproxy,
   type Runtime,
@@ -26,9 +26,16 @@ import { checkConfig, startHaproxy } from "./_haproxy.ts";
 import { expectedScore } from "./_iprep.ts";
 import { freePorts, parseKv, request } from "./_net.ts";
 import type { Proc } from "./_proc.ts";
+import { suite } from "./_suite.ts";
 import { defineEngine, defineMessage, generateConfig, SpoeEvent } from "../../src/config/mod.ts";
 
-const EXAMPLES: Example[] = ["ip_reputation", "echo"];
+/** Each example, with the SPOE file it writes (named after its engine). */
+const SPOE_FILES: Record<Example, string> = {
+  ip_reputation: "iprep-spoe.conf",
+  echo: "echo-spoe.conf",
+  rate_limit: "ratelimit-spoe.conf",
+};
+const EXAMPLES = Object.keys(SPOE_FILES) as Example[];
 /** One version of each SPOE generation runs live. */
 const LIVE: Version[] = (["2.6", "3.2"] as const).filter((v) => VERSIONS.includes(v));
 const ROOT = mkdtempSync(join(tmpdir(), "spoa-e2e-config-"));
@@ -62,20 +69,6 @@ function normalized(dir: string, file: string): string {
   return readFileSync(join(dir, file), "utf8").replaceAll(dir, "DIR");
 }
 
-/** Registers the suite, or fails it (or skips it loudly) when a binary is missing. */
-function suite(name: string, missing: string | undefined, body: () => void): void {
-  if (missing && ALLOW_SKIP) {
-    process.stderr.write(`\n!! SKIPPING ${name}: ${missing} (SPOA_E2E_ALLOW_SKIP=1)\n\n`);
-    describe(name, { skip: missing }, () => {});
-  } else if (missing) {
-    describe(name, () => {
-      test("binaries", () => {
-        throw new Error(`missing binary: ${missing} (set SPOA_E2E_ALLOW_SKIP=1 to skip)`);
-      });
-    });
-  } else describe(name, body);
-}
-
 for (const version of VERSIONS) {
   const missing = missingFor(version, "node");
   suite(`generated configuration, HAProxy ${version}: haproxy -c`, missing, () => {
@@ -96,9 +89,7 @@ for (const version of VERSIONS) {
         for (const runtime of RUNTIMES.filter((r) => r !== "node" && !missingFor(version, r))) {
           const other = join(ROOT, `check-${version}-${example}-${runtime}`);
           await printConfig(runtime, example, "127.0.0.1:12345", other, version, 8080);
-          for (
-            const file of ["haproxy.cfg", example === "echo" ? "echo-spoe.conf" : "iprep-spoe.conf"]
-          ) {
+          for (const file of ["haproxy.cfg", SPOE_FILES[example]]) {
             assert.equal(normalized(other, file), normalized(dir, file), `${runtime} ${file}`);
           }
         }
