@@ -7,7 +7,7 @@ import { Value } from "../../src/codec/mod.ts";
 import type { SpopValue } from "../../mod.ts";
 import { HaproxySimulator } from "../../src/testing/mod.ts";
 import { freePort, RedisServer } from "../_redis_server.ts";
-import { within } from "../_timing.ts";
+import { delay, within } from "../_timing.ts";
 import { ExampleProcess } from "./_example_process.ts";
 
 const ALLOW = ["--allow-net", "--allow-env"];
@@ -29,7 +29,7 @@ async function untilRecovered(haproxy: HaproxySimulator, key: string, ms = 6_000
     const [vars] = await rateLimit(haproxy, key);
     if (vars["txn.degraded"] === undefined) return vars;
     if (Date.now() > deadline) throw new Error(`still degraded after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
   }
 }
 
@@ -118,7 +118,7 @@ test("examples/rate_limit --fail-closed --sliding: denies until Redis starts, th
         "txn.allowed": false,
         "txn.remaining": 0,
       });
-      await new Promise((resolve) => setTimeout(resolve, 550));
+      await delay(550);
       assert.deepEqual((await rateLimit(haproxy, "bob"))[0], {
         "txn.allowed": true,
         "txn.remaining": 0,
