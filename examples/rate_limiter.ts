@@ -10,7 +10,7 @@
  * the connection so that the next ones fail at once too, and the client
  * reconnects in the background. Meanwhile {@linkcode RateLimiter.check}
  * answers with the configured failure mode (fail-open by default), marked
- * degraded; {@linkcode RateLimiter.redisFailed} is where every such answer is
+ * degraded; `RateLimiter.#redisFailed` is where every such answer is
  * recorded, with its reason.
  *
  * The Redis client is ioredis, from npm; the library itself has no
@@ -231,7 +231,7 @@ export class RateLimiter {
         : error instanceof ReplyError
         ? RedisFailure.Reply
         : RedisFailure.Offline;
-      return this.redisFailed(reason, error);
+      return this.#redisFailed(reason, error);
     } finally {
       clearTimeout(timer);
     }
@@ -249,7 +249,7 @@ export class RateLimiter {
    * @param error What the client reported.
    * @returns The answer: the failure mode, degraded.
    */
-  redisFailed(reason: RedisFailure, error: unknown): RateDecision {
+  #redisFailed(reason: RedisFailure, error: unknown): RateDecision {
     if (reason === RedisFailure.Timeout && this.#client.status === "ready") {
       this.#client.disconnect(true);
     }

@@ -146,18 +146,18 @@ test("Redis killed: answered at once, fail-open or fail-closed, degraded; back a
 
 test("Redis paused: the deadline answers, the next calls fail at once, then it recovers", async () => {
   const redis = await RedisServer.start();
-  const l = limiter({ redis: redis.url, limit: 5, windowMs: 60_000, timeoutMs: 100 });
+  const l = limiter({ redis: redis.url, limit: 5, windowMs: 60_000, timeoutMs: 300 });
   try {
     await untilRecovered(l, "k");
     redis.pause();
     const [first, firstMs] = await timed(l, "k");
     assert.deepEqual(first, { allowed: true, degraded: RedisFailure.Timeout });
-    assert.ok(firstMs >= 90 && firstMs < 400, `the deadline answered after ${firstMs} ms`);
+    assert.ok(firstMs >= 290 && firstMs < 600, `the deadline answered after ${firstMs} ms`);
     // The connection was dropped: no call waits for the paused server any more.
     for (let i = 0; i < 3; i++) {
       const [next, ms] = await timed(l, "k");
       assert.deepEqual(next, { allowed: true, degraded: RedisFailure.Offline });
-      assert.ok(ms < 60, `answered in ${ms} ms`);
+      assert.ok(ms < 150, `answered in ${ms} ms, not at once`);
     }
     redis.resume();
     const back = await untilRecovered(l, "k");
