@@ -16,7 +16,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, test, type TestContext } from "node:test";
 import { type MonitoredCommand, RedisServer } from "../_redis_server.ts";
 import { Agent, agentCommand } from "./_agents.ts";
 import { missingFor, type Runtime, RUNTIMES, type Version, VERSIONS } from "./_env.ts";
@@ -128,6 +128,14 @@ function checkOutage(answers: Answer[], failClosed: boolean, what: string): Answ
   return degraded;
 }
 
+/** For the test's output: how many answers, how many degraded, and how long they took. */
+function summary(answers: Answer[], degraded: Answer[]): string {
+  const ms = degraded.map((a) => a.ms);
+  return `${answers.length} requests, ${degraded.length} answered without Redis in ` +
+    `${Math.min(...ms)}-${Math.max(...ms)} ms (the slowest of all: ` +
+    `${Math.max(...answers.map((a) => a.ms))} ms)`;
+}
+
 /** The Redis clients (one per agent process) that ran a command on the counter of `key`. */
 function countingClients(commands: MonitoredCommand[], key: string): Set<string> {
   const counter = `rate-limit:fixed:${key}`;
@@ -162,9 +170,9 @@ for (const { version, runtimes, failClosed } of SETUPS) {
       [...agents.map((a) => a.logs()), `--- haproxy\n${haproxy?.tail(30) ?? "(not started)"}`]
         .join("\n");
     /** Runs a case; on failure, the logs of every process come with the error. */
-    const withLogs = (body: () => Promise<void>) => async () => {
+    const withLogs = <C>(body: (context: C) => Promise<void>) => async (context: C) => {
       try {
-        await body();
+        await body(context);
       } catch (e) {
         throw new Error(`${(e as Error).message}\n${logs()}`);
       }
@@ -226,13 +234,14 @@ for (const { version, runtimes, failClosed } of SETUPS) {
     let burstStarted = 0;
     test(
       `exactly ${LIMIT} requests of a key per window, counted by both agents; other keys apart`,
-      withLogs(async () => {
+      withLogs(async (t: TestContext) => {
         const monitor = await redis!.monitor();
         burstStarted = Date.now();
         const keys = Array.from({ length: 3 * LIMIT }, (_, i) => i % 3 === 2 ? "k2" : "k1");
         const answers = await Promise.all(keys.map((key) => ask(port, key)));
         const took = Date.now() - burstStarted;
         monitor.stop();
+        t.diagnostic(`${answers.length} requests at once, answered in ${took} ms`);
         assert.ok(
           took < WINDOW_S * 1000 - 300,
           `the burst took ${took} ms: too long for one window`,
@@ -259,13 +268,14 @@ for (const { version, runtimes, failClosed } of SETUPS) {
 
     test(
       "Redis paused under load: answered by the deadline, then at once, then counted again",
-      withLogs(async () => {
+      withLogs(async (t: TestContext) => {
         const answers = await underLoad(port, "k3", async () => {
           redis!.pause();
           await sleep(1_000);
           redis!.resume();
         });
         const degraded = checkOutage(answers, failClosed, "paused");
+        t.diagnostic(summary(answers, degraded));
         // The first answers of the outage waited for the deadline; none waited much longer.
         assert.ok(
           degraded.some((a) => a.ms >= REDIS_TIMEOUT - 20),
@@ -289,13 +299,14 @@ for (const { version, runtimes, failClosed } of SETUPS) {
 
     test(
       "Redis killed and started again under load: answered at once, then counted again",
-      withLogs(async () => {
+      withLogs(async (t: TestContext) => {
         const answers = await underLoad(port, "k4", async () => {
           await redis!.kill();
           await sleep(800);
           await redis!.restart(); // empty: the windows start again
         });
         const degraded = checkOutage(answers, failClosed, "killed");
+        t.diagnostic(summary(answers, degraded));
         assert.ok(
           degraded.every((a) => a.ms < REDIS_TIMEOUT),
           `answers without Redis took ${degraded.map((a) => a.ms).join(", ")} ms`,
