@@ -30,7 +30,9 @@
  * first request); `--fail-closed` to deny while Redis is unavailable;
  * `--redis-timeout MS` (default 250), the deadline of each Redis call;
  * `--key EXPR`, the sample expression of the key in the generated
- * configuration (default `src`).
+ * configuration (default `src`); `--metrics HOST:PORT` serves the agent's
+ * metrics and `rate_limit_redis_failures_total{reason}`, the requests answered
+ * without Redis.
  *
  * `--print-config DIR [--haproxy VERSION] [--frontend PORT]` writes its
  * haproxy.cfg and SPOE file into DIR instead (Deno: `--allow-write`); give
@@ -42,11 +44,12 @@
 
 import { Agent, setVar, type SpopValue } from "../mod.ts";
 import { defineEngine, defineMessage } from "../src/config/mod.ts";
-import { type CommandLine, readCommandLine, serve } from "./_cli.ts";
+import { PrometheusMetrics } from "../src/metrics/mod.ts";
+import { type CommandLine, exitWithUsage, readCommandLine, serve } from "./_cli.ts";
 import { RateLimiter, type RateLimiterOptions, WindowKind } from "./rate_limiter.ts";
 
-/** The example's own flags (see examples/_cli.ts). */
-const FLAGS = {
+/** The example's own options (see examples/_cli.ts; `""`: a switch). */
+const OPTIONS = {
   limit: "N",
   window: "SECONDS",
   redis: "URL",
@@ -57,7 +60,7 @@ const FLAGS = {
 };
 
 interface Settings {
-  limiter: Omit<RateLimiterOptions, "log">;
+  limiter: Omit<RateLimiterOptions, "log" | "onRedisFailure">;
   key: string;
 }
 
@@ -84,7 +87,13 @@ function settings({ options }: CommandLine): Settings {
   };
 }
 
-const { commandLine, checked } = readCommandLine(FLAGS, settings);
+const commandLine = readCommandLine(OPTIONS);
+let checked: Settings;
+try {
+  checked = settings(commandLine);
+} catch (error) {
+  exitWithUsage((error as Error).message);
+}
 
 /** What HAProxy sends for each HTTP request. */
 const rateLimit = defineMessage({
@@ -120,12 +129,22 @@ const agent = new Agent({
   // Sent if a check still missed the deadline, or past maxInFlight: the answer without Redis.
   fallbackActions: [setVar("txn", "allowed", !failClosed), setVar("txn", "degraded", true)],
 });
+/** With `--metrics HOST:PORT`: the agent's metrics, and the requests answered without Redis. */
+const metrics = new PrometheusMetrics();
+const redisFailures = metrics.counter({
+  name: "rate_limit_redis_failures_total",
+  help: "Requests answered without Redis (the failure mode, degraded), by reason.",
+  labels: ["reason"],
+});
 // No Redis connection just to print the configuration.
-const limiter = commandLine.printConfig ? undefined : new RateLimiter(checked.limiter);
+const limiter = commandLine.printConfig ? undefined : new RateLimiter({
+  ...checked.limiter,
+  onRedisFailure: (reason) => redisFailures.inc({ reason }),
+});
 agent.on(rateLimit, async (message, context) => {
   const decision = await limiter!.check(keyText(message.get("key")));
   context.setVar("txn", "allowed", decision.allowed);
   if (decision.remaining !== undefined) context.setVar("txn", "remaining", decision.remaining);
   if (decision.degraded !== undefined) context.setVar("txn", "degraded", true);
 });
-await serve(agent, engine, "rate_limit agent", commandLine);
+await serve(agent, engine, "rate_limit agent", { commandLine, metrics });

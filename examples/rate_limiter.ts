@@ -11,7 +11,8 @@
  * reconnects in the background. Meanwhile {@linkcode RateLimiter.check}
  * answers with the configured failure mode (fail-open by default), marked
  * degraded; `RateLimiter.#redisFailed` is where every such answer is
- * recorded, with its reason.
+ * recorded, with its reason (`onRedisFailure`: the example counts them in a
+ * metric).
  *
  * The Redis client is ioredis, from npm; the library itself has no
  * dependencies.
@@ -61,6 +62,8 @@ export interface RateLimiterOptions {
   keyPrefix?: string;
   /** Where the transitions (Redis lost, Redis back) are reported. @default {console} */
   log?: Pick<Console, "log" | "warn">;
+  /** Called for every request answered without Redis, with the reason (for a metric). */
+  onRedisFailure?: (reason: RedisFailure) => void;
 }
 
 /** The answer for one request. */
@@ -152,6 +155,7 @@ export class RateLimiter {
   readonly #client: ScriptedRedis;
   readonly #keyPrefix: string;
   readonly #log: Pick<Console, "log" | "warn">;
+  readonly #onRedisFailure: ((reason: RedisFailure) => void) | undefined;
   /** Unique per process: with a sequence number, the members of the sliding log. */
   readonly #processTag = Array.from(
     crypto.getRandomValues(new Uint8Array(8)),
@@ -181,6 +185,7 @@ export class RateLimiter {
     this.failClosed = options.failClosed ?? false;
     this.#keyPrefix = `${options.keyPrefix ?? "rate-limit"}:${this.kind}:`;
     this.#log = options.log ?? console;
+    this.#onRedisFailure = options.onRedisFailure;
     const client = new Redis(options.redis, {
       // While disconnected a call fails at once instead of waiting in a queue for the reconnection.
       enableOfflineQueue: false,
@@ -239,8 +244,8 @@ export class RateLimiter {
 
   /**
    * The one place where a request is answered without Redis: it records the
-   * failure (and logs the first one of an outage) and returns the failure
-   * mode's answer. A missed deadline also drops the connection, so that what
+   * failure (`onRedisFailure`, and a log line for the first one of an
+   * outage) and returns the failure mode's answer. A missed deadline also drops the connection, so that what
    * is queued on it fails now, the next calls fail at once, and the client
    * reconnects (a Redis that hangs is not asked again until it answers the
    * reconnection's first command).
@@ -266,6 +271,7 @@ export class RateLimiter {
       );
     }
     this.#outage.answers++;
+    this.#onRedisFailure?.(reason);
     return { allowed: !this.failClosed, degraded: reason };
   }
 

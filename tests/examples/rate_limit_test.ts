@@ -10,7 +10,11 @@ import { freePort, RedisServer } from "../_redis_server.ts";
 import { delay, within } from "../_timing.ts";
 import { ExampleProcess } from "./_example_process.ts";
 
-const ALLOW = ["--allow-net", "--allow-env"];
+/** ioredis reads the environment. */
+const PERMISSIONS = ["--allow-env"];
+
+/** The answers marked degraded so far. */
+let degradedAnswers = 0;
 
 /** One NOTIFY rate-limit: the variables of the ACK, and how long it took. */
 async function rateLimit(
@@ -19,6 +23,7 @@ async function rateLimit(
 ): Promise<[Record<string, SpopValue>, number]> {
   const started = performance.now();
   const ack = await haproxy.notify([{ name: "rate-limit", args: { key } }]);
+  if (ack.vars["txn.degraded"] === true) degradedAnswers++;
   return [ack.vars, performance.now() - started];
 }
 
@@ -36,10 +41,11 @@ async function untilRecovered(haproxy: HaproxySimulator, key: string, ms = 6_000
 test("examples/rate_limit counts each key in Redis, fails open without it, and recovers", async () => {
   const redis = await RedisServer.start();
   let example: ExampleProcess | undefined;
+  degradedAnswers = 0;
   try {
     example = await ExampleProcess.start("rate_limit", {
-      args: ["--redis", redis.url, "--limit", "2", "--window", "60"],
-      allow: ALLOW,
+      args: ["--redis", redis.url, "--limit", "2", "--window", "60", "--metrics", "127.0.0.1:0"],
+      permissions: PERMISSIONS,
     });
     const haproxy = await HaproxySimulator.connectSocket({ port: example.port });
     try {
@@ -72,6 +78,18 @@ test("examples/rate_limit counts each key in Redis, fails open without it, and r
         "txn.allowed": true,
         "txn.remaining": 1,
       });
+      // Every answer without Redis is counted, with its reason.
+      const response = await fetch(`http://127.0.0.1:${example.metricsPort}/metrics`);
+      const metrics = await response.text();
+      assert.ok(degradedAnswers >= 3);
+      assert.match(
+        metrics,
+        new RegExp(
+          `^rate_limit_redis_failures_total\\{reason="offline"\\} ${degradedAnswers}$`,
+          "m",
+        ),
+      );
+      assert.match(metrics, /^spoa_notifies_total\{outcome="ok"\} \d+$/m);
     } finally {
       haproxy.close();
     }
@@ -101,7 +119,7 @@ test("examples/rate_limit --fail-closed --sliding: denies until Redis starts, th
         "--sliding",
         "--fail-closed",
       ],
-      allow: ALLOW,
+      permissions: PERMISSIONS,
     });
     const haproxy = await HaproxySimulator.connectSocket({ port: example.port });
     try {
@@ -142,7 +160,7 @@ test("examples/rate_limit exits with status 2 on a bad flag value", async () => 
       [["--sliding=yes"], /--sliding takes no value/],
     ] as const
   ) {
-    const example = ExampleProcess.spawn("rate_limit", [...args], ALLOW);
+    const example = ExampleProcess.spawn("rate_limit", { args, permissions: PERMISSIONS });
     try {
       const exit = await within(example.exited, 20_000, "the example to exit");
       assert.deepEqual(exit, { code: 2, signal: null }, example.output);
