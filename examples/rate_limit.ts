@@ -60,7 +60,10 @@ const OPTIONS = {
 };
 
 interface Settings {
-  limiter: Omit<RateLimiterOptions, "log" | "onRedisFailure">;
+  limiter: Omit<RateLimiterOptions, "log" | "onRedisFailure"> & {
+    timeoutMs: number;
+    failClosed: boolean;
+  };
   key: string;
 }
 
@@ -122,10 +125,10 @@ function keyText(value: SpopValue | undefined): string {
   return String(value);
 }
 
-const failClosed = checked.limiter.failClosed === true;
+const { failClosed, timeoutMs } = checked.limiter;
 const agent = new Agent({
   // Redis's deadline, then time to answer: a check settles before the agent's deadline.
-  processingTimeout: checked.limiter.timeoutMs! + 250,
+  processingTimeout: timeoutMs + 250,
   // Sent if a check still missed the deadline, or past maxInFlight: the answer without Redis.
   fallbackActions: [setVar("txn", "allowed", !failClosed), setVar("txn", "degraded", true)],
 });
