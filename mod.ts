@@ -33,7 +33,31 @@ export type {
   NotifyContext,
   NotifyHandler,
 } from "./src/engine/context.ts";
-export { defaultLogger, type Logger, silentLogger } from "./src/engine/logger.ts";
+export {
+  consoleLogger,
+  type ConsoleLoggerOptions,
+  defaultLogger,
+  jsonLogger,
+  type JsonLoggerOptions,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./src/engine/logger.ts";
+export type {
+  AgentObserver,
+  CloseReason,
+  ConnectionClosedEvent,
+  ConnectionFacts,
+  ConnectionOpenedEvent,
+  ConnectionRefusedEvent,
+  DisconnectEvent,
+  FrameEvent,
+  HandshakeEvent,
+  NotifyEvent,
+  NotifyOutcome,
+  ProtocolErrorEvent,
+} from "./src/engine/events.ts";
 export { Message } from "./src/codec/message.ts";
 export { NamedValue } from "./src/codec/kv_list.ts";
 export {
@@ -76,3 +100,8 @@ export type {
   ServerAddress,
   TlsOptions,
 } from "./src/adapters/types.ts";
+export {
+  stopOnSignals,
+  type StopOnSignalsOptions,
+  type StopSignal,
+} from "./src/adapters/signals.ts";

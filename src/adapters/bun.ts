@@ -13,7 +13,14 @@ import type {
   TransportSink,
 } from "../engine/transport.ts";
 import { serverHandle, tcpTarget } from "./_server.ts";
-import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
+import {
+  CLOSE_GRACE_MS,
+  formatPeer,
+  removeStaleSocket,
+  runtimeTls,
+  unrefTimer,
+  viewOf,
+} from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 interface BunSocket {
@@ -190,7 +197,8 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
   let address: ServerAddress;
   if (options.path !== undefined) {
     removeStaleSocket(options.path);
-    listener = bun.listen({ unix: options.path, tls: options.tls, socket: handlers });
+    const tls = options.tls && runtimeTls(options.tls);
+    listener = bun.listen({ unix: options.path, tls, socket: handlers });
     address = { transport: "unix", path: options.path };
   } else {
     const { hostname, port } = tcpTarget(options);
@@ -198,7 +206,7 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
       hostname,
       port,
       reusePort: options.reusePort,
-      tls: options.tls,
+      tls: options.tls && runtimeTls(options.tls),
       socket: handlers,
     });
     address = {
@@ -207,6 +215,6 @@ function listenNow(agent: ConnectionService, options: ListenOptions): AgentServe
       port: listener.port ?? port,
     };
   }
-  handler.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", { address });
   return serverHandle(handler, address, () => listener.stop(false));
 }

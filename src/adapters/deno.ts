@@ -200,14 +200,14 @@ export function listen(
           continue;
         }
         // One failed accept (out of file descriptors...) must not stop the server for good.
-        handler.logger.error("SPOA: accept failed", error);
+        handler.logger.error("SPOA: accept failed", { error });
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
       serve(handler, conn);
     }
   })();
-  handler.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", { address });
   return Promise.resolve(serverHandle(handler, address, async () => {
     accepting = false;
     listener.close();

@@ -11,7 +11,14 @@ import * as tls from "node:tls";
 import process from "node:process";
 import type { ConnectionHandler, ConnectionService, Transport } from "../engine/transport.ts";
 import { serverHandle, tcpTarget } from "./_server.ts";
-import { CLOSE_GRACE_MS, formatPeer, removeStaleSocket, unrefTimer, viewOf } from "./_socket.ts";
+import {
+  CLOSE_GRACE_MS,
+  formatPeer,
+  removeStaleSocket,
+  runtimeTls,
+  unrefTimer,
+  viewOf,
+} from "./_socket.ts";
 import type { AgentServer, ListenOptions, ServerAddress } from "./types.ts";
 
 /**
@@ -98,7 +105,7 @@ export async function listen(
   const handler = agent.connectionHandler();
   const onConnection = (socket: net.Socket) => serve(handler, socket);
   const server = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
+    ? tls.createServer(runtimeTls(options.tls), onConnection)
     : net.createServer(onConnection);
   await new Promise<void>((resolve, reject) => {
     const listening = () => {
@@ -115,12 +122,12 @@ export async function listen(
     }
   });
   // Attached only now: a bind error is the rejection above, not also a log line.
-  server.on("error", (error) => handler.logger.error("SPOA: server error", error));
+  server.on("error", (error) => handler.logger.error("SPOA: server error", { error }));
   const bound = server.address();
   const address: ServerAddress = typeof bound === "object" && bound !== null
     ? { transport: "tcp", hostname: bound.address, port: bound.port }
     : { transport: "unix", path: options.path ?? String(bound) };
-  handler.logger.info("SPOA: listening", address);
+  handler.logger.info("SPOA: listening", { address });
   // server.close() stops accepting at once; its callback would wait for every connection.
   return serverHandle(handler, address, () => {
     server.close();

@@ -4,12 +4,33 @@
  * @module
  */
 
-/** TLS material, in PEM form. */
+/**
+ * TLS material, in PEM form, and client certificate verification. Give `ca`
+ * for mutual TLS: HAProxy then authenticates with `crt` on its `server` line,
+ * and a client without a certificate signed by `ca` is refused.
+ */
 export interface TlsOptions {
   /** The certificate chain, PEM. */
   cert: string;
   /** The private key, PEM. */
   key: string;
+  /** The passphrase of an encrypted private key. */
+  passphrase?: string;
+  /** The certificate authorities that client certificates must chain to, PEM. */
+  ca?: string | readonly string[];
+  /**
+   * Ask clients for a certificate.
+   *
+   * @default {true when `ca` is given, else false}
+   */
+  requestCert?: boolean;
+  /**
+   * Refuse a client whose certificate is missing or does not verify against
+   * `ca` (with `requestCert`).
+   *
+   * @default {true}
+   */
+  rejectUnauthorized?: boolean;
 }
 
 /** Where and how to listen. Give `path` for a Unix socket, else a TCP host and port. */

@@ -9,8 +9,15 @@ import { varintLength, writeVarint } from "./varint.ts";
 
 const encoder = new TextEncoder();
 
+/** The largest buffer a writer moves on to when frames it handed out filled the current one. */
+const SLAB_MAX = 64 * 1024;
+
 /**
- * Appends bytes, varints and strings to one growable buffer.
+ * Appends bytes, varints and strings to a growable buffer, and hands them out
+ * without copying: `take()` returns a view of what was written since the last
+ * `take()`, and later writes go after it in the same buffer (or a new one), so
+ * a view handed out is never written to again. Positions (`length`,
+ * `truncate()`, `patchU32()`) count from the last `take()`.
  *
  * @example
  * ```ts
@@ -24,13 +31,15 @@ const encoder = new TextEncoder();
 export class ByteWriter {
   #bytes: Uint8Array;
   #view: DataView;
-  /** The number of bytes written so far. */
+  /** Where the bytes not taken yet start in the buffer. */
+  #base = 0;
+  /** The number of bytes written since the last `take()`. */
   length = 0;
 
   /**
    * Creates a writer.
    *
-   * @param capacity The initial buffer size in bytes; it doubles as needed.
+   * @param capacity The initial buffer size in bytes; it grows as needed.
    */
   constructor(capacity = 16384) {
     this.#bytes = new Uint8Array(capacity);
@@ -44,13 +53,17 @@ export class ByteWriter {
    */
   reserve(count: number): void {
     const needed = this.length + count;
-    if (needed <= this.#bytes.length) return;
-    let capacity = Math.max(this.#bytes.length * 2, 64);
+    if (this.#base + needed <= this.#bytes.length) return;
+    // A new buffer: larger when frames handed out filled this one (up to 64 KiB), and large
+    // enough for what is being written. What was handed out stays where it is.
+    let capacity = Math.max(this.#bytes.length, 64);
+    if (this.#base > 0 && capacity < SLAB_MAX) capacity = Math.min(capacity * 2, SLAB_MAX);
     while (capacity < needed) capacity *= 2;
     const bytes = new Uint8Array(capacity);
-    bytes.set(this.#bytes.subarray(0, this.length));
+    bytes.set(this.#bytes.subarray(this.#base, this.#base + this.length));
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer);
+    this.#base = 0;
   }
 
   /**
@@ -60,7 +73,7 @@ export class ByteWriter {
    */
   u8(value: number): void {
     this.reserve(1);
-    this.#bytes[this.length++] = value;
+    this.#bytes[this.#base + this.length++] = value;
   }
 
   /**
@@ -70,18 +83,18 @@ export class ByteWriter {
    */
   u32(value: number): void {
     this.reserve(4);
-    this.#view.setUint32(this.length, value);
+    this.#view.setUint32(this.#base + this.length, value);
     this.length += 4;
   }
 
   /**
-   * Writes a big-endian 32-bit unsigned integer at an earlier offset.
+   * Writes a big-endian 32-bit unsigned integer at an earlier position.
    *
-   * @param offset Where to write.
+   * @param offset Where to write, counted from the last `take()`.
    * @param value The integer.
    */
   patchU32(offset: number, value: number): void {
-    this.#view.setUint32(offset, value);
+    this.#view.setUint32(this.#base + offset, value);
   }
 
   /**
@@ -91,7 +104,8 @@ export class ByteWriter {
    */
   varint(value: number | bigint): void {
     this.reserve(10);
-    this.length = writeVarint(this.#bytes, this.length, value);
+    const base = this.#base;
+    this.length = writeVarint(this.#bytes, base + this.length, value) - base;
   }
 
   /**
@@ -101,7 +115,7 @@ export class ByteWriter {
    */
   bytes(bytes: Uint8Array): void {
     this.reserve(bytes.length);
-    this.#bytes.set(bytes, this.length);
+    this.#bytes.set(bytes, this.#base + this.length);
     this.length += bytes.length;
   }
 
@@ -126,7 +140,8 @@ export class ByteWriter {
       // Short ASCII strings (names, most values) are copied by hand: faster than encodeInto.
       this.reserve(count + 1);
       const bytes = this.#bytes;
-      let pos = this.length + 1;
+      const at = this.#base + this.length;
+      let pos = at + 1;
       let i = 0;
       for (; i < count; i++) {
         const code = text.charCodeAt(i);
@@ -134,8 +149,8 @@ export class ByteWriter {
         bytes[pos++] = code;
       }
       if (i === count) {
-        bytes[this.length] = count;
-        this.length = pos;
+        bytes[at] = count;
+        this.length = pos - this.#base;
         return;
       }
     }
@@ -143,40 +158,45 @@ export class ByteWriter {
     const reserved = varintLength(maximum);
     this.reserve(reserved + maximum);
     const bytes = this.#bytes;
-    const start = this.length + reserved;
+    const at = this.#base + this.length;
+    const start = at + reserved;
     const { written } = encoder.encodeInto(text, bytes.subarray(start));
     const needed = varintLength(written);
-    if (needed !== reserved) bytes.copyWithin(this.length + needed, start, start + written);
-    this.length = writeVarint(bytes, this.length, written) + written;
+    if (needed !== reserved) bytes.copyWithin(at + needed, start, start + written);
+    this.length = writeVarint(bytes, at, written) + written - this.#base;
   }
 
-  /** The size of the buffer, in bytes: it grows as needed and never shrinks. */
+  /** The size of the current buffer, in bytes. */
   get capacity(): number {
     return this.#bytes.length;
   }
 
   /**
-   * Returns a copy of everything written and empties the writer, keeping its buffer.
+   * Returns what was written since the last `take()`, without copying it, and
+   * empties the writer. The bytes returned are never written to again.
    *
-   * @returns The bytes written since the last `take()` or `truncate(0)`.
+   * @returns The bytes.
    */
   take(): Uint8Array {
-    const out = this.#bytes.slice(0, this.length);
+    const start = this.#base;
+    const out = this.#bytes.subarray(start, start + this.length);
+    this.#base = start + this.length;
     this.length = 0;
     return out;
   }
 
   /**
-   * Returns a view of everything written (valid until the next write) without emptying.
+   * Returns a view of what was written since the last `take()` (valid until
+   * the next write) without emptying.
    *
    * @returns A view of the bytes written.
    */
   view(): Uint8Array {
-    return this.#bytes.subarray(0, this.length);
+    return this.#bytes.subarray(this.#base, this.#base + this.length);
   }
 
   /**
-   * Forgets everything written after `length` bytes.
+   * Forgets everything written after `length` bytes (since the last `take()`).
    *
    * @param length The length to go back to; 0 empties the writer.
    */

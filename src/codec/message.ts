@@ -7,20 +7,23 @@
 
 import type { ByteWriter } from "./byte_writer.ts";
 import { MalformedFrameError } from "./errors.ts";
-import { NamedValue } from "./kv_list.ts";
-import {
-  decodeText,
-  readLength,
-  readValue,
-  type ValueCursor,
-  writeTypedValue,
-} from "./typed_data.ts";
+import { ArgumentIndex } from "./argument_index.ts";
+import type { NamedValue } from "./kv_list.ts";
+import { decodeText, readLength, type ValueCursor, writeTypedValue } from "./typed_data.ts";
 import type { VarintCursor } from "./varint.ts";
 import { DataType, type SpopValue, type TypedValue } from "./typed_value.ts";
 
+/** The lazy arguments of the next decoded message (see {@linkcode decodedMessage}). */
+let indexForNext: ArgumentIndex | undefined;
+
+/** No arguments: the placeholder a decoded message is built with. */
+const NO_ARGS: readonly NamedValue[] = [];
+
 /**
  * One SPOE message with its arguments, in the order HAProxy declared them.
- * Arguments are reached by name, by position, or by iteration.
+ * Arguments are reached by name, by position, or by iteration. A decoded
+ * message decodes an argument's value when it is first read: `get()`,
+ * `arg()` and `has()` by name touch that argument only.
  *
  * @example
  * ```ts
@@ -32,8 +35,8 @@ import { DataType, type SpopValue, type TypedValue } from "./typed_value.ts";
 export class Message {
   /** The message name, as in `spoe-message NAME`. */
   readonly name: string;
-  /** The arguments in order. Nameless arguments have the name `""`. */
-  readonly args: readonly NamedValue[];
+  #args: readonly NamedValue[] | undefined;
+  #index: ArgumentIndex | undefined;
 
   /**
    * Creates a message.
@@ -43,12 +46,28 @@ export class Message {
    */
   constructor(name: string, args: readonly NamedValue[]) {
     this.name = name;
-    this.args = args;
+    if (indexForNext !== undefined) {
+      this.#index = indexForNext;
+      indexForNext = undefined;
+    } else {
+      this.#args = args;
+    }
+  }
+
+  /** The arguments in order. Nameless arguments have the name `""`. */
+  get args(): readonly NamedValue[] {
+    if (this.#args === undefined) {
+      const index = this.#index!;
+      const args = new Array<NamedValue>(index.size);
+      for (let i = 0; i < args.length; i++) args[i] = index.namedValue(i);
+      this.#args = args;
+    }
+    return this.#args;
   }
 
   /** The number of arguments. */
   get size(): number {
-    return this.args.length;
+    return this.#args?.length ?? this.#index!.size;
   }
 
   /**
@@ -58,9 +77,12 @@ export class Message {
    * @returns Its value (`null` for a sample HAProxy could not fetch), or `undefined` if absent.
    */
   get(name: string): SpopValue | undefined {
-    const args = this.args;
-    for (let i = 0; i < args.length; i++) if (args[i].name === name) return args[i].value;
-    return undefined;
+    const index = this.#index;
+    if (index !== undefined && this.#args === undefined) {
+      const at = index.indexOf(name);
+      return at < 0 ? undefined : index.value(at);
+    }
+    return this.arg(name)?.value;
   }
 
   /**
@@ -70,7 +92,12 @@ export class Message {
    * @returns The argument, or `undefined` if absent.
    */
   arg(name: string): NamedValue | undefined {
-    const args = this.args;
+    const index = this.#index;
+    if (index !== undefined && this.#args === undefined) {
+      const at = index.indexOf(name);
+      return at < 0 ? undefined : index.namedValue(at);
+    }
+    const args = this.#args!;
     for (let i = 0; i < args.length; i++) if (args[i].name === name) return args[i];
     return undefined;
   }
@@ -82,6 +109,8 @@ export class Message {
    * @returns `true` if present.
    */
   has(name: string): boolean {
+    const index = this.#index;
+    if (index !== undefined) return index.indexOf(name) >= 0;
     return this.arg(name) !== undefined;
   }
 
@@ -154,6 +183,12 @@ function readName(bytes: Uint8Array, cursor: VarintCursor, end: number, what: st
   return text;
 }
 
+/** A message whose arguments are read from a frame as they are first asked for. */
+function decodedMessage(name: string, args: ArgumentIndex): Message {
+  indexForNext = args;
+  return new Message(name, NO_ARGS);
+}
+
 /**
  * Decodes a list of messages.
  *
@@ -184,7 +219,7 @@ export function decodeMessages(
       throw new MalformedFrameError(`Cannot decode message "${name}": NB-ARGS missing`, cursor.pos);
     }
     const count = bytes[cursor.pos++];
-    const args = new Array<NamedValue>(count);
+    const args = new ArgumentIndex(bytes);
     for (let i = 0; i < count; i++) {
       if (cursor.pos >= end) {
         throw new MalformedFrameError(
@@ -192,11 +227,9 @@ export function decodeMessages(
           cursor.pos,
         );
       }
-      const argName = readName(bytes, cursor, end, "argument name");
-      const value = readValue(bytes, cursor, end);
-      args[i] = new NamedValue(argName, cursor.type, value);
+      args.add(readName(bytes, cursor, end, "argument name"), cursor, end);
     }
-    messages.push(new Message(name, args));
+    messages.push(decodedMessage(name, args));
   }
   return messages;
 }

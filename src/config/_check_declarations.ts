@@ -258,6 +258,7 @@ export function checkDeclarations(
       }
     }
   }
+  checkFrameSize(findings, config);
   if (config.agentProcessingTimeout === 0) {
     findings.warning(
       FindingCode.ProcessingTimeout,
@@ -271,6 +272,36 @@ export function checkDeclarations(
       `timeout processing ${config.timeoutProcessing} ms is not above the agent's ` +
         `processingTimeout ${config.agentProcessingTimeout} ms: HAProxy gives up before the ` +
         `agent's fallback answer arrives`,
+    );
+  }
+}
+
+/** SPOE.txt: max-frame-size is at least 256 bytes. */
+const MIN_FRAME_SIZE = 256;
+
+function checkFrameSize(findings: Findings, config: ResolvedConfig): void {
+  const { maxFrameSize, frameSizeLimit, agentMaxFrameSize } = config;
+  if (
+    maxFrameSize !== undefined && (maxFrameSize < MIN_FRAME_SIZE || maxFrameSize > frameSizeLimit)
+  ) {
+    findings.error(
+      FindingCode.FrameSize,
+      `max-frame-size ${maxFrameSize}: HAProxy accepts ${MIN_FRAME_SIZE} to tune.bufsize - 4 ` +
+        `(${frameSizeLimit}${config.bufsize === undefined ? ", with the default bufsize" : ""})`,
+    );
+    return;
+  }
+  const announced = maxFrameSize ?? frameSizeLimit;
+  if (agentMaxFrameSize !== undefined && announced > agentMaxFrameSize) {
+    findings.warning(
+      FindingCode.FrameSize,
+      `HAProxy announces max-frame-size ${announced} and the agent settles on its ` +
+        `maxFrameSize ${agentMaxFrameSize}: a NOTIFY larger than that fails with ` +
+        (config.version.mux
+          ? `set-on-error 259`
+          : `set-on-error 259 until each HAProxy thread has seen the agent's size, and ` +
+            `goes in fragments after that`) +
+        ` (leave the maxFrameSize option out to use the agent's)`,
     );
   }
 }

@@ -137,7 +137,27 @@ export function checkHaproxyCfg(
     }
   }
 
+  checkBufsize(findings, config, sections);
   checkVariableReferences(findings, engine, sections, text);
+}
+
+/** With the `bufsize` option, the haproxy.cfg's `tune.bufsize` must be the same. */
+function checkBufsize(findings: Findings, config: ResolvedConfig, sections: CfgSection[]): void {
+  if (config.bufsize === undefined) return;
+  let found: string | undefined;
+  for (const section of sections.filter((s) => s.kind === "global")) {
+    for (const { words } of section.lines) if (words[0] === "tune.bufsize") found = words[1];
+  }
+  if (found !== String(config.bufsize)) {
+    findings.warning(
+      FindingCode.FrameSize,
+      `haproxy.cfg ${
+        found === undefined
+          ? "has no tune.bufsize (16384 by default)"
+          : `sets tune.bufsize ${found}`
+      }, the declaration ${config.bufsize}: add "tune.bufsize ${config.bufsize}" to global`,
+    );
+  }
 }
 
 function checkVariableReferences(

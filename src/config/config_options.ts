@@ -5,20 +5,24 @@
  * @module
  */
 
+import { DEFAULT_PROCESSING_TIMEOUT } from "../engine/options.ts";
 import { type HaproxyVersion, parseHaproxyVersion } from "./haproxy_version.ts";
 import type { SpoeEngine } from "./define_engine.ts";
 
 /**
- * What the generator and the checks read of an agent: its handlers, and its
- * processing deadline. An `Agent` fits.
+ * What the generator and the checks read of an agent: its handlers, its
+ * processing deadline and its largest frame. An `Agent` fits.
  */
 export interface AgentLike {
   /** The message names with a handler. */
   readonly messageNames: readonly string[];
   /** Whether a whole-NOTIFY handler is registered: then every message counts as handled. */
   readonly hasNotifyHandler?: boolean;
-  /** The agent's options: `processingTimeout` sets HAProxy's `timeout processing`. */
-  readonly options?: { readonly processingTimeout: number };
+  /**
+   * The agent's options: `processingTimeout` sets HAProxy's `timeout processing`,
+   * `maxFrameSize` the spoe-agent's `max-frame-size` when it is the smaller.
+   */
+  readonly options?: { readonly processingTimeout: number; readonly maxFrameSize?: number };
 }
 
 /** Where an agent listens: what `agent.listen()` was given, or `server.address`. */
@@ -43,7 +47,7 @@ export interface ConfigOptions {
   /**
    * The agent's `processingTimeout` in ms, when no `agent` is given.
    *
-   * @default {10000}
+   * @default {500}
    */
   readonly processingTimeout?: number;
   /**
@@ -84,21 +88,40 @@ export interface ConfigOptions {
    * @default {60000}
    */
   readonly timeoutServer?: number;
+  /**
+   * HAProxy's `tune.bufsize`, in bytes, for the `global` section: a request
+   * buffered by `option http-buffer-request` holds a body of up to this size
+   * less `tune.maxrewrite` (1024) and the headers, and HAProxy's frames to
+   * the agent are at most this size less 4. HAProxy's default is 16384.
+   */
+  readonly bufsize?: number;
+  /**
+   * The spoe-agent's `max-frame-size`: the largest frame HAProxy announces,
+   * from 256 to `bufsize` − 4. HAProxy 2.6/3.0 send a larger NOTIFY in
+   * fragments, 3.1+ fail it (set-on-error 259). By default the agent's
+   * `maxFrameSize` when that is below `bufsize` − 4, so that HAProxy and the
+   * agent agree from the first NOTIFY on; otherwise left to HAProxy
+   * (`bufsize` − 4). A value above the agent's `maxFrameSize` is reported.
+   */
+  readonly maxFrameSize?: number;
 }
 
-/** The Agent's default `processingTimeout` (src/engine/options.ts). */
-const AGENT_DEFAULT_PROCESSING_TIMEOUT = 10_000;
 /** 2.6/3.0: `timeout hello` (connect + HELLO of a new agent connection). */
 const LEGACY_TIMEOUT_HELLO = 2_000;
 /** 2.6/3.0: `timeout idle`, kept at most half the backend's `timeout server` (SPOE.txt §2.5). */
 const LEGACY_TIMEOUT_IDLE = 30_000;
+/** HAProxy's default `tune.bufsize`. */
+const DEFAULT_BUFSIZE = 16_384;
+/** The `tune.bufsize` range accepted here: HAProxy keeps 1024 bytes for rewrites. */
+const MIN_BUFSIZE = 2_048;
+const MAX_BUFSIZE = 256 * 1024 * 1024;
 
 /**
  * HAProxy's `timeout processing` for an agent deadline: the agent's
  * `processingTimeout` plus a margin of 10 % (at least 100 ms), so that the
  * agent's fallback ACK reaches HAProxy before HAProxy gives up on it. An
  * agent without a deadline (0) gets the margin over the Agent's default of
- * 10 s.
+ * 500 ms.
  *
  * @param agentTimeout The agent's `processingTimeout`, ms.
  * @returns The `timeout processing` value, ms.
@@ -110,7 +133,7 @@ const LEGACY_TIMEOUT_IDLE = 30_000;
  * ```
  */
 export function haproxyProcessingTimeout(agentTimeout: number): number {
-  const base = agentTimeout > 0 ? agentTimeout : AGENT_DEFAULT_PROCESSING_TIMEOUT;
+  const base = agentTimeout > 0 ? agentTimeout : DEFAULT_PROCESSING_TIMEOUT;
   return base + Math.max(100, Math.ceil(base / 10));
 }
 
@@ -127,12 +150,35 @@ export interface ResolvedConfig {
   timeoutServer: number;
   timeoutHello: number;
   timeoutIdle: number;
+  /** `tune.bufsize` to write, if given. */
+  bufsize: number | undefined;
+  /** The largest `max-frame-size` HAProxy accepts: `tune.bufsize` − 4. */
+  frameSizeLimit: number;
+  /** The agent's `maxFrameSize`, if known. */
+  agentMaxFrameSize: number | undefined;
+  /** The `max-frame-size` to write, if any (otherwise HAProxy announces `frameSizeLimit`). */
+  maxFrameSize: number | undefined;
 }
 
 function duration(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(`Invalid option ${name}: ${value} (must be a positive integer, in ms)`);
+  }
+  return value;
+}
+
+function byteCount(
+  name: string,
+  value: number | undefined,
+  minimum: number,
+  maximum: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new RangeError(
+      `Invalid option ${name}: ${value} (must be an integer from ${minimum} to ${maximum})`,
+    );
   }
   return value;
 }
@@ -184,7 +230,7 @@ export function resolveConfig(engine: SpoeEngine, options: ConfigOptions): Resol
   }
   const version = parseHaproxyVersion(options.haproxy);
   const agentProcessingTimeout = options.agent?.options?.processingTimeout ??
-    options.processingTimeout ?? AGENT_DEFAULT_PROCESSING_TIMEOUT;
+    options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT;
   if (!Number.isFinite(agentProcessingTimeout) || agentProcessingTimeout < 0) {
     throw new RangeError(`Invalid processingTimeout: ${agentProcessingTimeout}`);
   }
@@ -193,6 +239,13 @@ export function resolveConfig(engine: SpoeEngine, options: ConfigOptions): Resol
     throw new TypeError("Invalid option servers: give at least one agent address");
   }
   const timeoutServer = duration("timeoutServer", options.timeoutServer, 60_000);
+  const bufsize = byteCount("bufsize", options.bufsize, MIN_BUFSIZE, MAX_BUFSIZE);
+  const frameSizeLimit = (bufsize ?? DEFAULT_BUFSIZE) - 4;
+  const agentMaxFrameSize = options.agent?.options?.maxFrameSize;
+  const maxFrameSize = byteCount("maxFrameSize", options.maxFrameSize, 1, MAX_BUFSIZE) ??
+    (agentMaxFrameSize !== undefined && agentMaxFrameSize < frameSizeLimit
+      ? agentMaxFrameSize
+      : undefined);
   return {
     version,
     versionText: `${version.major}.${version.minor}`,
@@ -209,5 +262,9 @@ export function resolveConfig(engine: SpoeEngine, options: ConfigOptions): Resol
     timeoutServer,
     timeoutHello: LEGACY_TIMEOUT_HELLO,
     timeoutIdle: Math.max(1, Math.min(LEGACY_TIMEOUT_IDLE, Math.floor(timeoutServer / 2))),
+    bufsize,
+    frameSizeLimit,
+    agentMaxFrameSize,
+    maxFrameSize,
   };
 }

@@ -35,6 +35,11 @@ export const FindingCode = {
   HandlerWithoutMessage: "handler-without-message",
   /** `timeout processing` not above the agent's `processingTimeout`, or no agent deadline. */
   ProcessingTimeout: "processing-timeout",
+  /**
+   * `max-frame-size` outside 256 to `tune.bufsize` − 4, or above the agent's
+   * `maxFrameSize`: NOTIFYs larger than the agent's fail (set-on-error 259).
+   */
+  FrameSize: "frame-size",
   /** A `res` variable but no response event: HAProxy drops it. */
   ResponseVariable: "response-variable",
   /** A `proc` variable that the haproxy.cfg never mentions: HAProxy will not create it. */

@@ -47,4 +47,5 @@ export {
   type GeneratedConfig,
   type GenerateOptions,
   type TrialFrontend,
+  type TrialResponse,
 } from "./generate_config.ts";

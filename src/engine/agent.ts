@@ -8,6 +8,8 @@
 import type { MessageHandler, NotifyHandler } from "./context.ts";
 import { ConnectionGroup } from "./connection_group.ts";
 import type { DeclaredHandler, MessageRef } from "./declared_message.ts";
+import { EventLog } from "./event_log.ts";
+import { type AgentObserver, EventHub } from "./events.ts";
 import type { HandlerRegistry } from "./notify_runner.ts";
 import { type AgentOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import type {
@@ -41,6 +43,8 @@ export class Agent implements ConnectionService {
   #groups = new Set<ConnectionGroup>();
   #direct: ConnectionGroup | undefined;
   #connectionCount = 0;
+  #lastConnectionId = 0;
+  #hub = new EventHub();
   #registry: HandlerRegistry = {
     messageHandler: (name) => this.#handlers.get(name),
     notifyHandler: undefined,
@@ -48,10 +52,12 @@ export class Agent implements ConnectionService {
   #host = {
     options: undefined as unknown as ResolvedOptions,
     registry: this.#registry,
+    log: undefined as unknown as EventLog,
+    emit: {} as AgentObserver,
     reserve: () => {
-      if (this.#connectionCount >= this.options.maxConnections) return false;
+      if (this.#connectionCount >= this.options.maxConnections) return 0;
       this.#connectionCount++;
-      return true;
+      return ++this.#lastConnectionId;
     },
     unreserve: () => {
       this.#connectionCount--;
@@ -66,6 +72,24 @@ export class Agent implements ConnectionService {
    */
   constructor(options: AgentOptions = {}) {
     this.options = this.#host.options = resolveOptions(options);
+    this.#host.log = new EventLog(this.options.logger, this.options);
+  }
+
+  /**
+   * Adds an observer: its callbacks run at each event an operator cares about
+   * (connections, handshakes, NOTIFYs answered, DISCONNECTs, protocol errors,
+   * frames). An event nobody observes costs nothing.
+   *
+   * @param observer The callbacks; see {@linkcode AgentObserver}.
+   * @returns A function that removes the observer.
+   */
+  observe(observer: AgentObserver): () => void {
+    const remove = this.#hub.add(observer);
+    this.#host.emit = this.#hub.emit;
+    return () => {
+      remove();
+      this.#host.emit = this.#hub.emit;
+    };
   }
 
   /**
@@ -118,6 +142,13 @@ export class Agent implements ConnectionService {
     return this.#connectionCount;
   }
 
+  /** The NOTIFYs received and not yet answered on the socket, over all connections. */
+  get inFlight(): number {
+    let count = 0;
+    for (const group of this.#groups) count += group.inFlight;
+    return count;
+  }
+
   /**
    * Opens a connection handler for one server (adapters call this): draining
    * it drains only the connections it accepted.
@@ -155,7 +186,11 @@ export class Agent implements ConnectionService {
    * @returns A promise that settles when every connection is closed.
    */
   async drain(): Promise<void> {
-    await Promise.all([...this.#groups].map((group) => group.drain()));
+    const groups = [...this.#groups];
+    this.#direct = undefined;
+    await Promise.all(groups.map((group) => group.drain()));
+    for (const group of groups) this.#groups.delete(group);
+    this.#host.log.flush();
   }
 
   /**

@@ -21,13 +21,14 @@ import { writeAgentHello } from "../codec/hello_frames.ts";
 import { decodeKvList } from "../codec/kv_list.ts";
 import { decodeMessages, type Message } from "../codec/message.ts";
 import { writeAck } from "../codec/notify_frames.ts";
-import { Status, statusMessage } from "../codec/status.ts";
+import { Status } from "../codec/status.ts";
 import { FrameReader } from "../reader/frame_reader.ts";
 import { NotifyJob } from "./context.ts";
+import type { EventLog } from "./event_log.ts";
+import type { AgentObserver, CloseReason, NotifyOutcome } from "./events.ts";
 import { FragmentAssembler } from "./fragment_assembler.ts";
 import { type HelloResult, negotiateHello } from "./hello.ts";
-import { logText } from "./log_text.ts";
-import { type HandlerRegistry, type NotifyOutcome, NotifyRunner } from "./notify_runner.ts";
+import { type HandlerRegistry, NotifyRunner } from "./notify_runner.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { Outbox } from "./outbox.ts";
 import type { Transport, TransportSink } from "./transport.ts";
@@ -38,6 +39,10 @@ export interface ConnectionOwner {
   readonly options: ResolvedOptions;
   /** The handlers. */
   readonly registry: HandlerRegistry;
+  /** The agent's observers, merged (read at each event: observers may come and go). */
+  readonly emit: AgentObserver;
+  /** The agent's log. */
+  readonly log: EventLog;
   /**
    * Called once when the connection is gone.
    *
@@ -91,6 +96,12 @@ export class SpopConnection implements TransportSink {
   readonly remoteAddress: string | undefined;
   /** The handshake's outcome, once done. */
   hello: HelloResult | undefined;
+  /** What events report of this connection. */
+  readonly facts: {
+    readonly id: number;
+    readonly peer: string | undefined;
+    engineId: string | undefined;
+  };
 
   #owner: ConnectionOwner;
   #options: ResolvedOptions;
@@ -117,18 +128,23 @@ export class SpopConnection implements TransportSink {
   #drainEager = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #sawNotify = false;
+  #closeReason: CloseReason | undefined;
+  /** When the last chunk arrived: the dispatch time of the NOTIFYs read from it. */
+  #receivedAt = 0;
 
   /**
    * Creates the engine side of a connection.
    *
    * @param owner Whoever accepted it.
    * @param transport The socket.
+   * @param id The connection's number within the agent.
    */
-  constructor(owner: ConnectionOwner, transport: Transport) {
+  constructor(owner: ConnectionOwner, transport: Transport, id: number) {
     this.#owner = owner;
     const options = this.#options = owner.options;
     this.#transport = transport;
     this.remoteAddress = transport.remoteAddress;
+    this.facts = { id, peer: transport.remoteAddress, engineId: undefined };
     this.#maxFrameSize = options.maxFrameSize;
     this.#reader = new FrameReader({
       maxFrameSize: Math.min(HELLO_MAX_FRAME_SIZE, options.maxFrameSize),
@@ -149,7 +165,8 @@ export class SpopConnection implements TransportSink {
     });
     if (options.helloTimeout > 0) {
       this.#helloTimer = setTimeout(() => {
-        this.#fail(new SpopError(Status.Timeout, "no HAPROXY-HELLO in time"));
+        this.#closeReason = "timeout";
+        this.#disconnect(Status.Timeout, `no HAPROXY-HELLO within ${options.helloTimeout} ms`);
       }, options.helloTimeout);
     }
     if (options.idleTimeout > 0) this.#armIdleTimer();
@@ -173,6 +190,7 @@ export class SpopConnection implements TransportSink {
   receive(chunk: Uint8Array): void {
     if (this.#state >= State.Closing) return;
     this.#sawTraffic = true;
+    this.#receivedAt = performance.now();
     this.#reader.push(chunk);
     this.#pump();
     this.#watchInput();
@@ -185,12 +203,11 @@ export class SpopConnection implements TransportSink {
    */
   closed(error?: unknown): void {
     if (this.#state === State.Closed) return;
-    const log = this.#options.logger;
-    if (error !== undefined && !isNormalSocketEnd(error) && this.#state < State.Closing) {
-      log.warn(`SPOA connection from ${this.remoteAddress} failed: ${error}`);
-    } else {
-      log.debug(`SPOA connection from ${this.remoteAddress} closed`);
-    }
+    const failed = error !== undefined && !isNormalSocketEnd(error) && this.#state < State.Closing;
+    const reason = this.#closeReason ?? (failed ? "socket-error" : "peer-closed");
+    const event = { connection: this.facts, reason, error };
+    this.#owner.log.connectionClosed(event);
+    this.#owner.emit.connectionClosed?.(event);
     this.#state = State.Closed;
     this.#outbox.stop();
     this.#runner.abandonAll(new SpopError(Status.IoError, "the connection closed"));
@@ -208,6 +225,7 @@ export class SpopConnection implements TransportSink {
     if (this.#state >= State.Closing || this.#draining) return;
     this.#draining = true;
     if (this.#state === State.Hello) {
+      this.#closeReason = "shutdown";
       this.#disconnect(Status.Normal, "agent shutting down");
       return;
     }
@@ -222,12 +240,7 @@ export class SpopConnection implements TransportSink {
    */
   shutdownNow(): void {
     if (this.#state >= State.Closing) return;
-    if (this.#running > 0) {
-      this.#options.logger.warn(
-        `SPOA: shutdown timeout: answering ${this.#running} NOTIFY(s) in flight on the ` +
-          `connection from ${this.remoteAddress} with the fallback actions, then closing it`,
-      );
-    }
+    this.#closeReason = "shutdown";
     this.#runner.answerAll(new SpopError(Status.Normal, "the agent is shutting down"));
     this.#disconnect(Status.Normal, "agent shutting down");
   }
@@ -242,6 +255,7 @@ export class SpopConnection implements TransportSink {
     this.#drainTimer = undefined;
     if (!this.#draining || this.#state >= State.Closing) return;
     if (!this.#busy() && !this.#sawNotify) {
+      this.#closeReason = "shutdown";
       this.#disconnect(Status.Normal, "agent shutting down");
       return;
     }
@@ -283,6 +297,10 @@ export class SpopConnection implements TransportSink {
 
   #handleFrame(frame: Uint8Array): void {
     const header = readFrameHeader(frame, this.#header);
+    const onFrame = this.#owner.emit.frame;
+    if (onFrame !== undefined) {
+      onFrame({ connection: this.facts, direction: "in", type: header.type });
+    }
     if (this.#state === State.Hello) {
       if (header.type === FrameType.HaproxyHello) return this.#handleHello(frame, header);
       if (header.type === FrameType.HaproxyDisconnect) return this.#handleDisconnect(frame, header);
@@ -308,7 +326,10 @@ export class SpopConnection implements TransportSink {
         );
       default:
         // SPOE.txt: unknown frames may be skipped.
-        this.#options.logger.debug(`SPOA: skipped a frame of unknown type ${header.type}`);
+        this.#options.logger.debug(`SPOA: skipped a frame of unknown type ${header.type}`, {
+          connection: this.facts.id,
+          peer: this.remoteAddress,
+        });
     }
   }
 
@@ -318,16 +339,23 @@ export class SpopConnection implements TransportSink {
     clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
     this.hello = hello;
-    this.engineId = hello.engineId;
+    this.engineId = this.facts.engineId = hello.engineId;
     this.#maxFrameSize = hello.maxFrameSize;
     this.#reader.maxFrameSize = hello.maxFrameSize;
     this.#state = State.Ready;
     writeAgentHello(this.#outbox.writer, hello);
-    this.#options.logger.debug(
-      `SPOA: ${hello.healthcheck ? "health check" : "handshake"} from ${this.remoteAddress}: ` +
-        `max-frame-size ${hello.maxFrameSize}, capabilities "${hello.capabilities.join(",")}"`,
-    );
+    this.#sent(FrameType.AgentHello);
+    const event = {
+      connection: this.facts,
+      version: hello.version,
+      maxFrameSize: hello.maxFrameSize,
+      capabilities: hello.capabilities,
+      healthcheck: hello.healthcheck,
+    };
+    this.#owner.log.handshake(event);
+    this.#owner.emit.handshake?.(event);
     if (hello.healthcheck) {
+      this.#closeReason = "healthcheck";
       this.#state = State.Closing;
       this.#clearTimers();
       this.#outbox.closeAfterFlush();
@@ -339,12 +367,15 @@ export class SpopConnection implements TransportSink {
   #handleDisconnect(frame: Uint8Array, header: FrameHeader): void {
     const { status, message } = decodeDisconnect(frame, header.payloadOffset);
     const code = status ?? Status.Unknown;
-    const text = `SPOA: HAProxy at ${this.remoteAddress} disconnected: status ${status} (${
-      logText(message || statusMessage(code))
-    })`;
-    // 0 is a normal close and 2 HAProxy's idle timeout; others point at a protocol problem.
-    if (code === Status.Normal || code === Status.Timeout) this.#options.logger.debug(text);
-    else this.#options.logger.warn(text);
+    const event = {
+      connection: this.facts,
+      side: "haproxy" as const,
+      status: code,
+      message,
+    };
+    this.#owner.log.disconnect(event);
+    this.#owner.emit.disconnect?.(event);
+    this.#closeReason = "peer-disconnect";
     this.#disconnect(Status.Normal, "normal", new PeerDisconnectError(code, message));
   }
 
@@ -396,7 +427,7 @@ export class SpopConnection implements TransportSink {
   #dispatch(streamId: number, frameId: number, messages: Message[]): void {
     this.#sawNotify = true;
     this.#running++;
-    const job = new NotifyJob(this, streamId, frameId, messages, performance.now());
+    const job = new NotifyJob(this, streamId, frameId, messages, this.#receivedAt);
     // Past maxInFlight running handlers, the agent sheds load rather than queue it: the NOTIFY
     // is answered at once, and reading goes on (a HAPROXY-DISCONNECT is seen whatever runs).
     if (this.#running > this.#options.maxInFlight) {
@@ -414,44 +445,46 @@ export class SpopConnection implements TransportSink {
     outcome: NotifyOutcome,
     error: unknown,
   ): void {
-    const log = this.#options.logger;
-    if (outcome === "error") {
-      log.error(
-        `SPOA: handler failed for NOTIFY ${job.streamId}/${job.frameId} (${
-          logText(job.messages.map((message) => message.name).join(", "))
-        }); sending the fallback actions`,
-        error,
-      );
-    } else if (outcome === "deadline") {
-      log.warn(
-        `SPOA: NOTIFY ${job.streamId}/${job.frameId} missed the ` +
-          `${this.#options.processingTimeout} ms processing deadline; sending the fallback actions`,
-      );
-    } else if (outcome === "overload") {
-      log.warn(
-        `SPOA: NOTIFY ${job.streamId}/${job.frameId} arrived with maxInFlight ` +
-          `(${this.#options.maxInFlight}) handlers running on the connection from ` +
-          `${this.remoteAddress}; sending the fallback actions`,
-      );
-    }
     this.#running--;
     if (this.#state >= State.Closing) return;
     const writer = this.#outbox.writer;
     const start = writer.length;
     const fallback = this.#options.fallbackActions;
-    if (!this.#writeAck(job, actions)) {
+    const problem = this.#writeAck(job, actions);
+    if (problem !== undefined) {
       writer.truncate(start);
-      if (actions === fallback || !this.#writeAck(job, fallback)) {
+      if (outcome === "ok") {
+        outcome = problem === "too-big" ? "too-big" : "error";
+        if (problem !== "too-big") error = problem.error;
+      }
+      if (actions === fallback || this.#writeAck(job, fallback) !== undefined) {
         writer.truncate(start);
         this.#writeAck(job, []);
       }
     }
     this.#unwritten++;
     this.#outbox.ackQueued();
+    this.#sent(FrameType.Ack);
+    const onNotify = this.#owner.emit.notify;
+    if (outcome === "ok" && onNotify === undefined) return;
+    const event = {
+      connection: this.facts,
+      streamId: job.streamId,
+      frameId: job.frameId,
+      messages: job.messages,
+      outcome,
+      durationMs: performance.now() - job.startedAt,
+      error,
+    };
+    if (outcome !== "ok") this.#owner.log.notify(event);
+    onNotify?.(event);
   }
 
-  /** Appends one ACK; false (and a log line) if it cannot be encoded or is too big. */
-  #writeAck(job: NotifyJob, actions: readonly Action[]): boolean {
+  /** Appends one ACK; what went wrong if it cannot be encoded or is too big. */
+  #writeAck(
+    job: NotifyJob,
+    actions: readonly Action[],
+  ): "too-big" | { error: unknown } | undefined {
     let length: number;
     try {
       length = writeAck(
@@ -462,20 +495,14 @@ export class SpopConnection implements TransportSink {
         this.#maxFrameSize,
       );
     } catch (error) {
-      this.#options.logger.error(
-        `SPOA: cannot encode the actions for NOTIFY ${job.streamId}/${job.frameId}`,
-        error,
-      );
-      return false;
+      return { error };
     }
-    if (length > this.#maxFrameSize) {
-      this.#options.logger.warn(
-        `SPOA: the ACK for NOTIFY ${job.streamId}/${job.frameId} is ${length} bytes, ` +
-          `over max-frame-size ${this.#maxFrameSize}; its actions are dropped`,
-      );
-      return false;
-    }
-    return true;
+    return length > this.#maxFrameSize ? "too-big" : undefined;
+  }
+
+  #sent(type: number): void {
+    const onFrame = this.#owner.emit.frame;
+    if (onFrame !== undefined) onFrame({ connection: this.facts, direction: "out", type });
   }
 
   #written(acks: number): void {
@@ -489,6 +516,7 @@ export class SpopConnection implements TransportSink {
     if (this.#paused && this.#unwritten < this.#options.maxInFlight) {
       this.#paused = false;
       this.#transport.resume();
+      this.#receivedAt = performance.now();
       this.#pump();
       this.#watchInput();
     }
@@ -498,10 +526,10 @@ export class SpopConnection implements TransportSink {
     if (this.#state >= State.Closing) return;
     const status = error instanceof SpopError ? error.status : Status.Unknown;
     const message = error instanceof Error ? error.message : String(error);
-    this.#options.logger.error(
-      `SPOA: protocol error on the connection from ${this.remoteAddress}: ${logText(message)} ` +
-        `(status ${status}); closing it`,
-    );
+    const event = { connection: this.facts, status, message };
+    this.#owner.log.protocolError(event);
+    this.#owner.emit.protocolError?.(event);
+    this.#closeReason = "protocol-error";
     this.#disconnect(status, message);
   }
 
@@ -513,6 +541,15 @@ export class SpopConnection implements TransportSink {
     this.#forgetInput();
     this.#clearTimers();
     writeAgentDisconnect(this.#outbox.writer, status, message);
+    this.#sent(FrameType.AgentDisconnect);
+    const event = {
+      connection: this.facts,
+      side: "agent" as const,
+      status,
+      message,
+    };
+    this.#owner.log.disconnect(event);
+    this.#owner.emit.disconnect?.(event);
     this.#outbox.closeAfterFlush();
   }
 
@@ -526,7 +563,7 @@ export class SpopConnection implements TransportSink {
       this.#idleTimer = undefined;
       if (this.#state >= State.Closing) return;
       if (!this.#sawTraffic && !this.#busy()) {
-        this.#options.logger.debug(`SPOA: closing idle connection from ${this.remoteAddress}`);
+        this.#closeReason = "timeout";
         this.#disconnect(Status.Timeout, "idle timeout");
         return;
       }

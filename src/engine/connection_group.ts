@@ -6,6 +6,8 @@
  */
 
 import { type ConnectionOwner, SpopConnection } from "./connection.ts";
+import type { EventLog } from "./event_log.ts";
+import type { AgentObserver } from "./events.ts";
 import type { Logger } from "./logger.ts";
 import type { HandlerRegistry } from "./notify_runner.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -17,12 +19,16 @@ export interface GroupHost {
   readonly options: ResolvedOptions;
   /** The handlers. */
   readonly registry: HandlerRegistry;
+  /** The agent's observers, merged. */
+  readonly emit: AgentObserver;
+  /** The agent's log. */
+  readonly log: EventLog;
   /**
    * Takes one connection slot of the agent's `maxConnections`.
    *
-   * @returns false when none is left.
+   * @returns The new connection's number, or 0 when no slot is left.
    */
-  reserve(): boolean;
+  reserve(): number;
   /** Gives a slot back. */
   unreserve(): void;
 }
@@ -31,6 +37,7 @@ export interface GroupHost {
 export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
   readonly options: ResolvedOptions;
   readonly registry: HandlerRegistry;
+  readonly log: EventLog;
   #host: GroupHost;
   #connections = new Set<SpopConnection>();
   #idle: Array<() => void> = [];
@@ -45,6 +52,12 @@ export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
     this.#host = host;
     this.options = host.options;
     this.registry = host.registry;
+    this.log = host.log;
+  }
+
+  /** The agent's observers, merged. */
+  get emit(): AgentObserver {
+    return this.#host.emit;
   }
 
   /** Where the group's server reports what happens to it. */
@@ -57,6 +70,13 @@ export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
     return this.#connections.size;
   }
 
+  /** The NOTIFYs received and not yet answered on the socket, over all connections. */
+  get inFlight(): number {
+    let count = 0;
+    for (const connection of this.#connections) count += connection.inFlight;
+    return count;
+  }
+
   /**
    * Takes a new connection, unless the group drains or the agent is full.
    *
@@ -64,19 +84,19 @@ export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
    * @returns The sink to feed, or `undefined` (close the socket).
    */
   accept(transport: Transport): TransportSink | undefined {
-    if (this.#drained !== undefined) {
-      this.logger.debug(`SPOA: refused a connection from ${transport.remoteAddress}: closing`);
+    const id = this.#drained === undefined ? this.#host.reserve() : 0;
+    if (id === 0) {
+      const event = {
+        peer: transport.remoteAddress,
+        reason: this.#drained === undefined ? "max-connections" as const : "closing" as const,
+      };
+      this.log.connectionRefused(event);
+      this.#host.emit.connectionRefused?.(event);
       return undefined;
     }
-    if (!this.#host.reserve()) {
-      this.logger.warn(
-        `SPOA: refused a connection from ${transport.remoteAddress}: ` +
-          `maxConnections ${this.options.maxConnections} reached`,
-      );
-      return undefined;
-    }
-    const connection = new SpopConnection(this, transport);
+    const connection = new SpopConnection(this, transport, id);
     this.#connections.add(connection);
+    this.#host.emit.connectionOpened?.({ connection: connection.facts });
     return connection;
   }
 

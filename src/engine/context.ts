@@ -104,7 +104,7 @@ export class NotifyJob implements NotifyContext {
   done = false;
   /** When the deadline passes (`performance.now()` ms), once asynchronous; 0 before. */
   deadline = 0;
-  /** When the NOTIFY was dispatched (`performance.now()` ms). */
+  /** When the NOTIFY arrived (`performance.now()` ms, read once per chunk of input). */
   readonly startedAt: number;
   #connection: ConnectionInfo;
   #controller: AbortController | undefined;

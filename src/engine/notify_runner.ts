@@ -13,13 +13,7 @@ import type { Action } from "../codec/action.ts";
 import { SpopError } from "../codec/errors.ts";
 import { Status } from "../codec/status.ts";
 import type { HandlerResult, MessageHandler, NotifyHandler, NotifyJob } from "./context.ts";
-
-/**
- * How a NOTIFY's processing ended: its handlers finished, one failed, the
- * deadline passed, the agent shut down, or maxInFlight handlers were already
- * running (the connection sheds the NOTIFY without running its handlers).
- */
-export type NotifyOutcome = "ok" | "error" | "deadline" | "shutdown" | "overload";
+import type { NotifyOutcome } from "./events.ts";
 
 /** Where the runner finds the handlers. */
 export interface HandlerRegistry {
@@ -82,8 +76,15 @@ export class NotifyRunner {
   #registry: HandlerRegistry;
   #settings: RunnerSettings;
   #events: RunnerEvents;
-  /** Asynchronous jobs in dispatch order, hence in deadline order. */
-  #pending = new Set<NotifyJob>();
+  /**
+   * Asynchronous jobs in dispatch order, hence in deadline order, from
+   * `#head` on; a finished job stays until the head passes it (cheaper than
+   * removing it from the middle).
+   */
+  #queue: NotifyJob[] = [];
+  #head = 0;
+  #pendingCount = 0;
+  #expiring = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #onDeadline = () => this.#expire();
 
@@ -102,7 +103,12 @@ export class NotifyRunner {
 
   /** The number of NOTIFYs waiting on a handler's promise. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pendingCount;
+  }
+
+  /** The number of jobs the deadline queue holds, finished ones not yet dropped included. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
   }
 
   /**
@@ -152,7 +158,9 @@ export class NotifyRunner {
    * @param reason The signal's reason.
    */
   answerAll(reason: unknown): void {
-    for (const job of [...this.#pending]) {
+    const jobs = this.#queue.slice(this.#head);
+    for (const job of jobs) {
+      if (job.done) continue;
       job.abort(reason);
       this.#finish(job, this.#settings.fallbackActions, "shutdown");
     }
@@ -165,20 +173,27 @@ export class NotifyRunner {
    * @param reason The signal's reason.
    */
   abandonAll(reason: unknown): void {
-    for (const job of this.#pending) {
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const job = queue[i];
+      if (job.done) continue;
       job.done = true;
       job.abort(reason);
     }
-    this.#pending.clear();
+    this.#queue = [];
+    this.#head = 0;
+    this.#pendingCount = 0;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #await(job: NotifyJob, result: PromiseLike<HandlerResult>): void {
     if (job.deadline === 0) {
+      // Counted from the NOTIFY's dispatch, which the job noted.
       const timeout = this.#settings.processingTimeout;
-      job.deadline = timeout > 0 ? performance.now() + timeout : Infinity;
-      this.#pending.add(job);
+      job.deadline = timeout > 0 ? job.startedAt + timeout : Infinity;
+      this.#queue.push(job);
+      this.#pendingCount++;
       if (this.#timer === undefined && timeout > 0) {
         this.#timer = setTimeout(this.#onDeadline, timeout);
       }
@@ -217,13 +232,42 @@ export class NotifyRunner {
   #expire(): void {
     this.#timer = undefined;
     const now = performance.now();
-    for (const job of this.#pending) {
-      if (job.deadline > now) {
-        this.#timer = setTimeout(this.#onDeadline, job.deadline - now);
-        return;
+    const queue = this.#queue;
+    this.#expiring = true;
+    while (this.#head < queue.length) {
+      const job = queue[this.#head];
+      if (!job.done) {
+        if (job.deadline > now) {
+          this.#timer = setTimeout(this.#onDeadline, job.deadline - now);
+          break;
+        }
+        job.abort(new SpopError(Status.Timeout, "processing deadline passed"));
+        this.#finish(job, this.#settings.fallbackActions, "deadline");
       }
-      job.abort(new SpopError(Status.Timeout, "processing deadline passed"));
-      this.#finish(job, this.#settings.fallbackActions, "deadline");
+      this.#head++;
+    }
+    this.#expiring = false;
+    this.#compact();
+  }
+
+  /**
+   * Drops finished jobs: those at the head at once, and the others once they
+   * are most of the queue (a job that never settles at the head must not make
+   * the queue keep every job finished behind it).
+   */
+  #compact(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length && queue[this.#head].done) this.#head++;
+    const live = queue.length - this.#head;
+    if (live === 0) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (live > 1024 && live > 2 * this.#pendingCount) {
+      this.#queue = queue.slice(this.#head).filter((job) => !job.done);
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
     }
   }
 
@@ -237,7 +281,10 @@ export class NotifyRunner {
     job.done = true;
     // The deadline timer stays armed: it stops by itself when it finds nothing pending, which
     // costs less than a clearTimeout and a setTimeout per asynchronous NOTIFY.
-    if (job.deadline !== 0) this.#pending.delete(job);
+    if (job.deadline !== 0) {
+      this.#pendingCount--;
+      if (!this.#expiring) this.#compact();
+    }
     this.#events.finished(job, actions, outcome, error);
   }
 }

@@ -91,9 +91,10 @@ export interface AgentOptions {
    * Milliseconds a NOTIFY may take to process. When it passes, the ACK goes
    * out with {@linkcode AgentOptions.fallbackActions} and the handler's
    * `AbortSignal` fires. Keep it below HAProxy's `timeout processing`, after
-   * which HAProxy ignores the answer; 0 disables it.
+   * which HAProxy ignores the answer (the configuration generator sets that to
+   * this plus 10 %, at least 100 ms: 600 ms for the default); 0 disables it.
    *
-   * @default {10000}
+   * @default {500}
    */
   processingTimeout?: number;
   /**
@@ -105,17 +106,29 @@ export interface AgentOptions {
   fallbackActions?: readonly Action[];
   /**
    * Milliseconds `close()` lets connections finish their work before it
-   * answers what is left with the fallback actions and closes them.
+   * answers what is left with the fallback actions and closes them (each
+   * closing socket may then linger up to 2 s for HAProxy to close its side).
+   * Keep it plus 2 s below your service manager's stop timeout: `docker stop`
+   * waits 10 s before SIGKILL, Kubernetes 30 s, systemd 90 s.
    *
-   * @default {10000}
+   * @default {5000}
    */
   shutdownTimeout?: number;
   /**
-   * Where the agent reports events; `console` fits.
+   * Where the agent reports events; `console` fits, and so do
+   * `consoleLogger({ level })` and `jsonLogger()`.
    *
    * @default warnings and errors to `console`
    */
   logger?: Logger;
+  /**
+   * Milliseconds during which a warning that repeats with load (a deadline
+   * missed, a handler failing, a NOTIFY shed, an ACK too big) is only counted:
+   * the first is logged, then one line says how many more came. 0 logs every one.
+   *
+   * @default {10000}
+   */
+  logRepeatInterval?: number;
 }
 
 /** Options with every default filled in. */
@@ -123,6 +136,12 @@ export type ResolvedOptions = Required<AgentOptions>;
 
 /** setTimeout() fires at once past 2^31 − 1 ms, so no duration may be longer. */
 const MAX_DURATION = 2_147_483_647;
+
+/**
+ * The default `processingTimeout`: half a second, well inside what a request
+ * can wait on HAProxy's side, and the base of the generated `timeout processing`.
+ */
+export const DEFAULT_PROCESSING_TIMEOUT = 500;
 
 /** The largest `maxFrameSize`: 16 MiB, far above HAProxy's default 16380. */
 export const MAX_FRAME_SIZE_LIMIT = 16 * 1024 * 1024;
@@ -170,9 +189,13 @@ export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
     helloTimeout: duration("helloTimeout", options.helloTimeout ?? 10000),
     idleTimeout: duration("idleTimeout", options.idleTimeout ?? 0),
     frameTimeout: duration("frameTimeout", options.frameTimeout ?? 10000),
-    processingTimeout: duration("processingTimeout", options.processingTimeout ?? 10000),
+    processingTimeout: duration(
+      "processingTimeout",
+      options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT,
+    ),
     fallbackActions: options.fallbackActions ?? [],
-    shutdownTimeout: duration("shutdownTimeout", options.shutdownTimeout ?? 10000),
+    shutdownTimeout: duration("shutdownTimeout", options.shutdownTimeout ?? 5000),
     logger: options.logger ?? defaultLogger,
+    logRepeatInterval: duration("logRepeatInterval", options.logRepeatInterval ?? 10000),
   };
 }

@@ -3,7 +3,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -18,7 +18,7 @@ import {
   NamedValue,
   readFrameHeader,
 } from "../../src/codec/mod.ts";
-import type { AgentServer, Logger } from "../../mod.ts";
+import type { AgentServer, LogFields, Logger } from "../../mod.ts";
 import { delay, within } from "../_timing.ts";
 export { delay, within };
 
@@ -41,15 +41,15 @@ export interface RecordingLogger extends Logger {
 export function recordingLogger(): RecordingLogger {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const text = (message: string, details: unknown[]) =>
-    [message, ...details.map((detail) => String(detail))].join(" ");
+  const text = (message: string, fields?: LogFields) =>
+    fields?.error === undefined ? message : `${message} ${fields.error}`;
   return {
     warnings,
     errors,
     debug: () => {},
     info: () => {},
-    warn: (message, ...details) => warnings.push(text(message, details)),
-    error: (message, ...details) => errors.push(text(message, details)),
+    warn: (message, fields) => warnings.push(text(message, fields)),
+    error: (message, fields) => errors.push(text(message, fields)),
   };
 }
 
@@ -92,6 +92,110 @@ export function selfSignedCertificate(): { cert: string; key: string } {
       cert,
     ], { stdio: "ignore" });
     return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+  } finally {
+    dir.cleanup();
+  }
+}
+
+/** PEM material for mutual TLS: a CA, a server and a client certificate it signed. */
+export interface MutualTls {
+  ca: string;
+  server: { cert: string; key: string };
+  /** The server's key encrypted with `passphrase`. */
+  encryptedServerKey: string;
+  passphrase: string;
+  client: { cert: string; key: string };
+  /** A client certificate that no CA of the server signed. */
+  stranger: { cert: string; key: string };
+}
+
+/** Makes a throwaway CA with a server (localhost) and a client certificate, with the openssl CLI. */
+export function mutualTls(): MutualTls {
+  const dir = tempDir();
+  const file = (name: string) => join(dir.path, name);
+  const run = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  const read = (name: string) => readFileSync(file(name), "utf8");
+  try {
+    run(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=test-ca",
+      "-days",
+      "1",
+      "-keyout",
+      file("ca.key"),
+      "-out",
+      file("ca.pem"),
+    );
+    for (const [name, subject] of [["server", "/CN=localhost"], ["client", "/CN=haproxy"]]) {
+      run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        subject,
+        "-keyout",
+        file(`${name}.key`),
+        "-out",
+        file(`${name}.csr`),
+      );
+      writeFileSync(file(`${name}.ext`), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+      run(
+        "x509",
+        "-req",
+        "-in",
+        file(`${name}.csr`),
+        "-CA",
+        file("ca.pem"),
+        "-CAkey",
+        file("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        file(`${name}.ext`),
+        "-out",
+        file(`${name}.pem`),
+      );
+    }
+    run(
+      "pkey",
+      "-in",
+      file("server.key"),
+      "-aes256",
+      "-passout",
+      "pass:open sesame",
+      "-out",
+      file("server.enc.key"),
+    );
+    run(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=stranger",
+      "-days",
+      "1",
+      "-keyout",
+      file("stranger.key"),
+      "-out",
+      file("stranger.pem"),
+    );
+    return {
+      ca: read("ca.pem"),
+      server: { cert: read("server.pem"), key: read("server.key") },
+      encryptedServerKey: read("server.enc.key"),
+      passphrase: "open sesame",
+      client: { cert: read("client.pem"), key: read("client.key") },
+      stranger: { cert: read("stranger.pem"), key: read("stranger.key") },
+    };
   } finally {
     dir.cleanup();
   }
@@ -197,22 +301,28 @@ export class RawPeer {
    * Connects over TCP or a Unix socket, or TLS when `tls` is set.
    *
    * @param target Where.
-   * @param options `tls`: connect with TLS (any certificate accepted); `decode`: decode
-   *   each frame's payload (default true; false keeps type and ids only, for floods).
+   * @param options `tls`: connect with TLS (any server certificate accepted), presenting a
+   *   client certificate when given one; `decode`: decode each frame's payload (default true;
+   *   false keeps type and ids only, for floods).
    */
   static async connect(
     target: Target,
-    options: { tls?: boolean; decode?: boolean } = {},
+    options: {
+      tls?: boolean | { cert: string; key: string; ca?: string };
+      decode?: boolean;
+    } = {},
   ): Promise<RawPeer> {
     let socket: net.Socket;
     let ready: string;
     if (options.tls) {
       if ("path" in target) throw new TypeError("TLS over a Unix socket is not tested");
+      const identity = typeof options.tls === "object" ? options.tls : {};
       socket = tls.connect({
         host: target.hostname,
         port: target.port,
         servername: "localhost",
         rejectUnauthorized: false,
+        ...identity,
       });
       ready = "secureConnect";
     } else {

@@ -15,6 +15,7 @@ import {
   concat,
   delay,
   helloBytes,
+  mutualTls,
   notifyBytes,
   RawPeer,
   recordingLogger,
@@ -293,6 +294,63 @@ export function adapterSuite(label: string, listen: ListenFunction, features: Su
     } finally {
       peer?.destroy();
       await server.close();
+    }
+  });
+
+  test(`${label}: a TCP probe that connects and leaves without a HELLO is not a warning or an error`, async () => {
+    const { agent, server, logger } = await start();
+    try {
+      const polite = await RawPeer.connect(targetOf(server));
+      polite.socket.end();
+      const rude = await RawPeer.connect(targetOf(server));
+      rude.destroy();
+      const halfway = await RawPeer.connect(targetOf(server));
+      halfway.send(helloBytes().subarray(0, 10));
+      halfway.destroy();
+      await until(() => agent.connectionCount === 0, "the probes to be released");
+      assert.deepEqual(logger.warnings, []);
+      assert.deepEqual(logger.errors, []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`${label}: mutual TLS: a client certificate signed by the CA is served; none, or a stranger's, is refused`, async () => {
+    const material = mutualTls();
+    for (const encrypted of [false, true]) {
+      const tls = {
+        cert: material.server.cert,
+        key: encrypted ? material.encryptedServerKey : material.server.key,
+        ...(encrypted ? { passphrase: material.passphrase } : {}),
+        ca: material.ca,
+      };
+      const { agent, server } = await start({}, { tls });
+      agent.on("req", (_message, context) => context.setVar("txn", "ok", true));
+      const peers: RawPeer[] = [];
+      try {
+        const trusted = await RawPeer.connect(targetOf(server), { tls: material.client });
+        peers.push(trusted);
+        await trusted.hello();
+        trusted.send(notifyBytes(1, 1, [{ name: "req", args: [] }]));
+        assert.equal(varsOf(await trusted.next()).ok, true);
+        for (const identity of [undefined, material.stranger]) {
+          // TLS 1.3 lets the client finish its side first: the refusal comes as an alert and a
+          // close instead of an answer to the HELLO.
+          const refused = await RawPeer.connect(targetOf(server), { tls: identity ?? true })
+            .catch(() => undefined);
+          if (refused === undefined) continue;
+          peers.push(refused);
+          refused.send(helloBytes());
+          await within(refused.closed, 5000, "the refused client to be closed");
+          assert.deepEqual(refused.frames, [], "no frame for a client without a valid certificate");
+        }
+        // The trusted connection still answers.
+        trusted.send(notifyBytes(3, 1, [{ name: "req", args: [] }]));
+        assert.equal(varsOf(await trusted.next()).ok, true);
+      } finally {
+        for (const peer of peers) peer.destroy();
+        await server.close();
+      }
     }
   });
 

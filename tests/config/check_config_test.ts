@@ -163,6 +163,38 @@ describe("timeouts", () => {
   });
 });
 
+describe("frame sizes", () => {
+  test("max-frame-size from 256 to tune.bufsize - 4", () => {
+    assert.deepEqual(codes({}, { maxFrameSize: 255 }), ["error frame-size"]);
+    assert.deepEqual(codes({}, { maxFrameSize: 16381 }), ["error frame-size"]);
+    assert.deepEqual(codes({}, { maxFrameSize: 16380 }), []);
+    assert.deepEqual(codes({}, { maxFrameSize: 65532, bufsize: 65536 }), []);
+    assert.deepEqual(codes({}, { maxFrameSize: 65533, bufsize: 65536 }), ["error frame-size"]);
+  });
+
+  test("a max-frame-size above the agent's, and what each generation does with it", () => {
+    const agent = new Agent({ maxFrameSize: 4096 }).on(check, () => {});
+    assert.deepEqual(codes({}, { agent, maxFrameSize: 8192 }), ["warning frame-size"]);
+    assert.deepEqual(codes({}, { agent, maxFrameSize: 4096 }), []);
+    // Without the option, the agent's smaller size is the one HAProxy announces.
+    assert.deepEqual(codes({}, { agent }), []);
+    const messages = (haproxy: string) =>
+      checkConfig(defineEngine({ name: "waf", messages: [check] }), {
+        haproxy,
+        agent,
+        maxFrameSize: 8192,
+      }).map((f) => f.message).join("\n");
+    assert.match(messages("3.2"), /announces max-frame-size 8192 .* maxFrameSize 4096: .* 259 \(/);
+    assert.match(messages("2.6"), /259 until each HAProxy thread .* goes in fragments after that/);
+  });
+
+  test("bufsize and maxFrameSize must be integers in range", () => {
+    for (const options of [{ bufsize: 1024 }, { bufsize: 16384.5 }, { maxFrameSize: -1 }]) {
+      assert.throws(() => codes({}, options), RangeError, JSON.stringify(options));
+    }
+  });
+});
+
 describe("a hand-written haproxy.cfg", () => {
   const body = defineMessage({
     name: "inspect",
@@ -183,6 +215,18 @@ describe("a hand-written haproxy.cfg", () => {
     ].join("\n");
   const cfg = (haproxyConfig: string, spec: Partial<SpoeEngineSpec> = {}, haproxy = "3.2") =>
     codes(spec, { haproxyConfig, haproxy });
+
+  test("the bufsize of the declaration in the global section", () => {
+    assert.deepEqual(cfg(frontend()), []);
+    assert.deepEqual(codes({}, { haproxyConfig: frontend(), bufsize: 65536 }), [
+      "warning frame-size",
+    ]);
+    const global = (size: number) => `global\n    tune.bufsize ${size}\n${frontend()}`;
+    assert.deepEqual(codes({}, { haproxyConfig: global(32768), bufsize: 65536 }), [
+      "warning frame-size",
+    ]);
+    assert.deepEqual(codes({}, { haproxyConfig: global(65536), bufsize: 65536 }), []);
+  });
 
   test("a body argument needs option http-buffer-request in the proxy or its defaults", () => {
     assert.deepEqual(cfg(frontend(), { messages: [body] }), ["error body-without-buffering"]);

@@ -130,7 +130,7 @@ describe("versions and events", () => {
     assert.equal(haproxyProcessingTimeout(500), 600);
     assert.equal(haproxyProcessingTimeout(2_000), 2_200);
     assert.equal(haproxyProcessingTimeout(1), 101);
-    assert.equal(haproxyProcessingTimeout(0), 11_000); // no agent deadline: over the default
+    assert.equal(haproxyProcessingTimeout(0), 600); // no agent deadline: over the default, 500 ms
   });
 });
 

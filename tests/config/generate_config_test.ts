@@ -66,7 +66,7 @@ describe("generateConfig() for each HAProxy generation", () => {
         "messages get-ip-reputation",
         "option var-prefix iprep",
         "option set-on-error error",
-        "timeout processing 11s",
+        "timeout processing 600ms",
         "use-backend spoa-iprep",
       ],
     );
@@ -175,6 +175,53 @@ describe("messages, groups, arguments", () => {
   });
 });
 
+describe("buffer and frame sizes", () => {
+  const section26 = (config: { spoe: string }) => section(config.spoe, "spoe-agent iprep-agent");
+
+  test("bufsize: tune.bufsize in the global lines and the trial haproxy.cfg", () => {
+    assert.equal(generateConfig(iprep, { haproxy: "3.2" }).global, "");
+    const config = generateConfig(iprep, {
+      haproxy: "3.2",
+      bufsize: 65536,
+      frontend: { port: 8080 },
+    });
+    assert.equal(config.global, "    tune.bufsize 65536\n");
+    assert.deepEqual(section(config.haproxy!, "global"), [
+      "log stdout format raw local0 info",
+      "tune.bufsize 65536",
+    ]);
+    assert.doesNotMatch(config.spoe, /max-frame-size/);
+  });
+
+  test("max-frame-size: as given, else the agent's when smaller than bufsize - 4", () => {
+    const explicit = generateConfig(iprep, { haproxy: "2.6", bufsize: 65536, maxFrameSize: 16380 });
+    assert.ok(section26(explicit).includes("max-frame-size 16380"));
+    const agent = (maxFrameSize?: number) =>
+      new Agent({ maxFrameSize }).on(getIpReputation, () => {});
+    // The default agent (65532) and HAProxy's default bufsize (16380 announced): nothing to say.
+    assert.doesNotMatch(generateConfig(iprep, { haproxy: "2.6", agent: agent() }).spoe, /max-f/);
+    assert.doesNotMatch(
+      generateConfig(iprep, { haproxy: "3.2", agent: agent(), bufsize: 65536 }).spoe,
+      /max-frame-size/,
+    );
+    for (const haproxy of ["2.6", "3.2"]) {
+      const larger = generateConfig(iprep, { haproxy, agent: agent(), bufsize: 131072 });
+      assert.ok(section26(larger).includes("max-frame-size 65532"), haproxy);
+      const smaller = generateConfig(iprep, { haproxy, agent: agent(4096) });
+      assert.ok(section26(smaller).includes("max-frame-size 4096"), haproxy);
+    }
+  });
+
+  test("a max-frame-size HAProxy rejects is refused", () => {
+    assert.throws(
+      () => generateConfig(iprep, { haproxy: "3.2", maxFrameSize: 20000 }),
+      (error: unknown) =>
+        error instanceof SpoeConfigError && error.findings.some((f) => f.code === "frame-size") &&
+        /16380, with the default bufsize/.test(error.message),
+    );
+  });
+});
+
 describe("agents", () => {
   test("one server line per address: TCP, IPv6, Unix socket, wildcard made loopback", () => {
     const config = generateConfig(iprep, {
@@ -266,6 +313,53 @@ describe("the trial haproxy.cfg", () => {
       const config = generateConfig(iprep, { haproxy, agent, frontend: { port: 8080 } });
       assert.deepEqual(checkConfig(iprep, { haproxy, agent, haproxyConfig: config.haproxy }), []);
     }
+  });
+
+  test("responses: other statuses before the 200, with the same variables", () => {
+    const condition = "if { var(sess.iprep.ip_score) -m int lt 20 }";
+    const config = generateConfig(iprep, {
+      haproxy: "3.2",
+      frontend: { port: 8080, responses: [{ status: 403, condition }] },
+    });
+    const rules = section(config.haproxy!, "frontend iprep-trial").filter((l) =>
+      l.startsWith("http-request return")
+    );
+    assert.equal(rules.length, 2);
+    assert.match(rules[0], /^http-request return status 403 .*ip_score\)\]\\n.*" if \{ var/);
+    assert.ok(rules[0].endsWith(` ${condition}`));
+    assert.equal(rules[1].replace(" 200 ", " 403 "), rules[0].slice(0, -condition.length - 1));
+    for (
+      const response of [
+        { status: 99, condition },
+        { status: 403, condition: "var(x)" },
+        { status: 403, condition: "if x\nif y" },
+      ]
+    ) {
+      assert.throws(
+        () =>
+          generateConfig(iprep, {
+            haproxy: "3.2",
+            frontend: { port: 8080, responses: [response] },
+          }),
+        RangeError,
+      );
+    }
+  });
+
+  test("responses of a configuration that goes through the origin are http-response rules", () => {
+    const late = defineMessage({ name: "late", args: { st: "status" }, event: "on-http-response" });
+    const engine = defineEngine({ name: "resp", messages: [late] });
+    const config = generateConfig(engine, {
+      haproxy: "3.2",
+      frontend: { port: 8080, responses: [{ status: 401, condition: "unless { always_true }" }] },
+    });
+    const rules = section(config.haproxy!, "frontend resp-trial").filter((l) =>
+      l.includes(" return ")
+    );
+    assert.deepEqual(rules.map((l) => l.split(" ").slice(0, 4).join(" ")), [
+      "http-response return status 401",
+      "http-response return status 200",
+    ]);
   });
 
   test("a backend name the trial proxies would clash with is refused", () => {

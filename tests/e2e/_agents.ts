@@ -5,17 +5,47 @@ import { EXAMPLES_DIR, type Runtime, runtimeBin } from "./_env.ts";
 import { tcpListening, unixListening } from "./_net.ts";
 import { Proc, waitFor } from "./_proc.ts";
 
-export type Example = "ip_reputation" | "echo";
+export type Example =
+  | "ip_reputation"
+  | "echo"
+  | "jwt_auth"
+  | "body_inspect"
+  | "async_lookup"
+  | "rate_limit";
 
-export function agentCommand(runtime: Runtime, example: Example, addr: string): string[] {
+/**
+ * Deno's permissions for the examples the README gives them for (the others run with -A);
+ * `--print-config` adds --allow-write.
+ */
+const DENO_PERMISSIONS: Partial<Record<Example, string[]>> = {
+  jwt_auth: ["--allow-net", "--allow-read"],
+  body_inspect: ["--allow-net"],
+  async_lookup: ["--allow-net"],
+  rate_limit: ["--allow-net", "--allow-env"],
+};
+
+/** The command that runs `example` on `runtime`, listening on `addr`, with `args` after it. */
+export function agentCommand(
+  runtime: Runtime,
+  example: Example,
+  addr: string,
+  args: readonly string[] = [],
+): string[] {
   const file = join(EXAMPLES_DIR, `${example}.ts`);
   switch (runtime) {
-    case "deno":
-      return [runtimeBin("deno"), "run", "-A", file, addr];
+    case "deno": {
+      const permissions = DENO_PERMISSIONS[example];
+      const flags = !permissions
+        ? ["-A"]
+        : args.includes("--print-config")
+        ? [...permissions, "--allow-write"]
+        : permissions;
+      return [runtimeBin("deno"), "run", ...flags, file, addr, ...args];
+    }
     case "bun":
-      return [runtimeBin("bun"), "run", file, addr];
+      return [runtimeBin("bun"), "run", file, addr, ...args];
     case "node":
-      return [runtimeBin("node"), file, addr];
+      return [runtimeBin("node"), file, addr, ...args];
   }
 }
 
@@ -28,15 +58,24 @@ export class Agent {
   readonly example: Example;
   /** `HOST:PORT` or a unix socket path, as passed to the example. */
   readonly addr: string;
+  /** The example's own options, after the address. */
+  readonly args: readonly string[];
   proc: Proc | undefined;
   /** Every process this agent ever had (logs of previous incarnations stay readable). */
   readonly history: Proc[] = [];
 
-  constructor(name: string, runtime: Runtime, example: Example, addr: string) {
+  constructor(
+    name: string,
+    runtime: Runtime,
+    example: Example,
+    addr: string,
+    args: readonly string[] = [],
+  ) {
     this.name = name;
     this.runtime = runtime;
     this.example = example;
     this.addr = addr;
+    this.args = args;
   }
 
   listening(): boolean {
@@ -46,7 +85,7 @@ export class Agent {
 
   async start(): Promise<Proc> {
     if (this.proc?.running) throw new Error(`${this.name} is already running`);
-    const [cmd, ...args] = agentCommand(this.runtime, this.example, this.addr);
+    const [cmd, ...args] = agentCommand(this.runtime, this.example, this.addr, this.args);
     const p = new Proc(`${this.name} (${this.runtime})`, cmd, args, { flag: AGENT_ERROR });
     this.proc = p;
     this.history.push(p);

@@ -7,7 +7,7 @@
 //                                       instead of failing it
 //   SPOA_E2E_HAPROXY_DIR=DIR            wrappers haproxy-X.Y in DIR (default .cache/haproxy/bin,
 //                                       written by scripts/install_haproxy.sh)
-//   SPOA_E2E_EXAMPLES_DIR=DIR           run echo.ts / ip_reputation.ts from DIR, not examples/
+//   SPOA_E2E_EXAMPLES_DIR=DIR           run the examples (echo.ts, ...) from DIR, not examples/
 //   SPOA_E2E_KEEP=1                     keep the rendered configs (temp dirs) after the run
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -23,14 +23,24 @@ export function checkConfig(v: Version, cfg: string): Promise<string> {
 /** HAProxy log lines kept apart: failed health checks, SPOE errors (normal events are not logged). */
 export const HAPROXY_PROBLEM = /Health check for server \S+ failed|SPOE: |ALERT/;
 
-export function startHaproxy(v: Version, cfg: string, readyPort: number, softStopPid?: number) {
+/**
+ * Starts HAProxy in the foreground and waits until `GET /ready` on `readyPort` answers with a
+ * status `ready` accepts (200 by default).
+ */
+export function startHaproxy(
+  v: Version,
+  cfg: string,
+  readyPort: number,
+  softStopPid?: number,
+  ready: (status: number) => boolean = (status) => status === 200,
+) {
   const args = ["-db", "-f", cfg];
   if (softStopPid !== undefined) args.push("-sf", String(softStopPid));
   const p = new Proc(`haproxy-${v}`, haproxyBin(v), args, { flag: HAPROXY_PROBLEM });
   return waitFor(`haproxy ${v} to answer on port ${readyPort}`, 10_000, async () => {
     if (!p.running) throw new Error(`haproxy exited early:\n${p.tail(30)}`);
     const r = await request({ port: readyPort, path: "/ready", timeoutMs: 1000 });
-    return r.status === 200 && p;
+    return ready(r.status) && p;
   }, 50).catch(async (e) => {
     await p.stop();
     throw e;

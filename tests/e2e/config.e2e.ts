@@ -1,34 +1,33 @@
 // Generated configurations against real HAProxy. Every example writes its haproxy.cfg and SPOE
 // file with `--print-config` for every selected HAProxy version, and `haproxy -c -V` accepts them
-// without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2, each
-// example runs with the configuration it wrote and a request through HAProxy gets the agent's
-// variables back; a declaration with a message on each of the eight events does the same through
+// without a warning (the other runtimes write byte-identical files). Then, on 2.6 and 3.2,
+// ip_reputation and echo run with the configuration they wrote and a request through HAProxy gets
+// the agent's variables back (the other examples: examples.e2e.ts); a declaration with a message on each of the eight events does the same through
 // the trial's internal origin. Node 24 runs every case; Deno and Bun also run the live ones on 3.2.
 // Run: node_modules/.bin/node --test tests/e2e/config.e2e.ts (SPOA_E2E_VERSIONS, SPOA_E2E_RUNTIMES
 // and SPOA_E2E_ALLOW_SKIP as in _env.ts).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { Agent, agentCommand, type Example } from "./_agents.ts";
-import {
-  ALLOW_SKIP,
-  missingFor,
-  probeHaproxy,
-  type Runtime,
-  RUNTIMES,
-  type Version,
-  VERSIONS,
-} from "./_env.ts";
-import { checkConfig, startHaproxy } from "./_haproxy.ts";
+import { after, test } from "node:test";
+import type { Example } from "./_agents.ts";
+import { missingFor, probeHaproxy, RUNTIMES, type Version, VERSIONS } from "./_env.ts";
+import { printConfig, startPair, suite, withPair } from "./_generated.ts";
+import { checkConfig } from "./_haproxy.ts";
 import { expectedScore } from "./_iprep.ts";
 import { freePorts, parseKv, request } from "./_net.ts";
-import type { Proc } from "./_proc.ts";
 import { defineEngine, defineMessage, generateConfig, SpoeEvent } from "../../src/config/mod.ts";
 
-const EXAMPLES: Example[] = ["ip_reputation", "echo"];
+/** Every example, and its engine's name (the SPOE file is `<engine>-spoe.conf`). */
+const EXAMPLES: Record<Example, string> = {
+  ip_reputation: "iprep",
+  echo: "echo",
+  jwt_auth: "jwt",
+  body_inspect: "inspect",
+  async_lookup: "lookup",
+  rate_limit: "ratelimit",
+};
 /** One version of each SPOE generation runs live. */
 const LIVE: Version[] = (["2.6", "3.2"] as const).filter((v) => VERSIONS.includes(v));
 const ROOT = mkdtempSync(join(tmpdir(), "spoa-e2e-config-"));
@@ -36,50 +35,15 @@ after(() => {
   if (process.env.SPOA_E2E_KEEP !== "1") rmSync(ROOT, { recursive: true, force: true });
 });
 
-/** Runs `EXAMPLE ADDRESS --print-config DIR --haproxy VERSION --frontend PORT` to its end. */
-function printConfig(
-  runtime: Runtime,
-  example: Example,
-  address: string,
-  dir: string,
-  version: Version,
-  port: number,
-): Promise<string> {
-  const [cmd, ...args] = agentCommand(runtime, example, address);
-  args.push("--print-config", dir, "--haproxy", version, "--frontend", String(port));
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 30_000 }, (error, out, err) => {
-      if (error) {
-        reject(new Error(`${cmd} ${args.join(" ")} failed: ${error.message}\n${out}${err}`));
-      } else if (err.trim()) reject(new Error(`${example} printed on stderr:\n${err}`));
-      else resolve(out);
-    });
-  });
-}
-
 /** The generated haproxy.cfg, with the directory it names replaced, to compare runs. */
 function normalized(dir: string, file: string): string {
   return readFileSync(join(dir, file), "utf8").replaceAll(dir, "DIR");
 }
 
-/** Registers the suite, or fails it (or skips it loudly) when a binary is missing. */
-function suite(name: string, missing: string | undefined, body: () => void): void {
-  if (missing && ALLOW_SKIP) {
-    process.stderr.write(`\n!! SKIPPING ${name}: ${missing} (SPOA_E2E_ALLOW_SKIP=1)\n\n`);
-    describe(name, { skip: missing }, () => {});
-  } else if (missing) {
-    describe(name, () => {
-      test("binaries", () => {
-        throw new Error(`missing binary: ${missing} (set SPOA_E2E_ALLOW_SKIP=1 to skip)`);
-      });
-    });
-  } else describe(name, body);
-}
-
 for (const version of VERSIONS) {
   const missing = missingFor(version, "node");
   suite(`generated configuration, HAProxy ${version}: haproxy -c`, missing, () => {
-    for (const example of EXAMPLES) {
+    for (const [example, engine] of Object.entries(EXAMPLES) as [Example, string][]) {
       test(`${example} --print-config --haproxy ${version} passes haproxy -c -V`, async () => {
         const dir = join(ROOT, `check-${version}-${example}`);
         const out = await printConfig("node", example, "127.0.0.1:12345", dir, version, 8080);
@@ -96,57 +60,13 @@ for (const version of VERSIONS) {
         for (const runtime of RUNTIMES.filter((r) => r !== "node" && !missingFor(version, r))) {
           const other = join(ROOT, `check-${version}-${example}-${runtime}`);
           await printConfig(runtime, example, "127.0.0.1:12345", other, version, 8080);
-          for (
-            const file of ["haproxy.cfg", example === "echo" ? "echo-spoe.conf" : "iprep-spoe.conf"]
-          ) {
+          for (const file of ["haproxy.cfg", `${engine}-spoe.conf`]) {
             assert.equal(normalized(other, file), normalized(dir, file), `${runtime} ${file}`);
           }
         }
       });
     }
   });
-}
-
-/** Starts the agent, writes the configuration for its address, starts HAProxy on it. */
-async function startPair(
-  runtime: Runtime,
-  version: Version,
-  example: Example,
-  address: string,
-  port: number,
-  dir: string,
-  write: () => unknown,
-): Promise<{ agent: Agent; haproxy: Proc | undefined; logs: () => string }> {
-  const agent = new Agent(example, runtime, example, address);
-  let haproxy: Proc | undefined;
-  const logs = () =>
-    `--- agent\n${agent.logs()}\n--- haproxy\n${haproxy?.tail(40) ?? "(not started)"}`;
-  try {
-    await write();
-    await checkConfig(version, join(dir, "haproxy.cfg"));
-    await agent.start();
-    haproxy = await startHaproxy(version, join(dir, "haproxy.cfg"), port);
-    return { agent, haproxy, logs };
-  } catch (e) {
-    await agent.stop();
-    throw new Error(`${(e as Error).message}\n${logs()}`);
-  }
-}
-
-async function withPair(
-  pair: Awaited<ReturnType<typeof startPair>>,
-  check: () => Promise<void>,
-): Promise<void> {
-  try {
-    await check();
-    const problems = pair.agent.proc?.flaggedSince() ?? [];
-    assert.deepEqual(problems, [], "the agent logged an error");
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${pair.logs()}`);
-  } finally {
-    await pair.haproxy?.stop();
-    await pair.agent.stop();
-  }
 }
 
 const EVENTS = Object.values(SpoeEvent);

@@ -8,7 +8,7 @@ import { type MessageInit, writeMessages } from "../../src/codec/message.ts";
 import { toTypedValue } from "../../src/codec/typed_value.ts";
 import type { SpopValue } from "../../src/codec/typed_value.ts";
 import type { Agent } from "../../src/engine/agent.ts";
-import type { Logger } from "../../src/engine/logger.ts";
+import type { LogFields, Logger } from "../../src/engine/logger.ts";
 import type { Transport, TransportSink } from "../../src/engine/transport.ts";
 import { FrameReader } from "../../src/reader/frame_reader.ts";
 import type { HaproxySimulator } from "../../src/testing/simulator.ts";
@@ -19,23 +19,23 @@ export { delay, within };
 export interface LogLine {
   level: "debug" | "info" | "warn" | "error";
   message: string;
-  details: unknown[];
+  fields: LogFields | undefined;
 }
 
 /** A logger that keeps every line, to assert on what the agent reported. */
 export class RecordingLogger implements Logger {
   readonly lines: LogLine[] = [];
-  debug(message: string, ...details: unknown[]): void {
-    this.lines.push({ level: "debug", message, details });
+  debug(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "debug", message, fields });
   }
-  info(message: string, ...details: unknown[]): void {
-    this.lines.push({ level: "info", message, details });
+  info(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "info", message, fields });
   }
-  warn(message: string, ...details: unknown[]): void {
-    this.lines.push({ level: "warn", message, details });
+  warn(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "warn", message, fields });
   }
-  error(message: string, ...details: unknown[]): void {
-    this.lines.push({ level: "error", message, details });
+  error(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "error", message, fields });
   }
   /** The lines of one level. */
   at(level: LogLine["level"]): LogLine[] {

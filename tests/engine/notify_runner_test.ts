@@ -5,11 +5,8 @@ import assert from "node:assert/strict";
 import { type Action, setVar } from "../../src/codec/action.ts";
 import { Message } from "../../src/codec/message.ts";
 import { type MessageHandler, type NotifyHandler, NotifyJob } from "../../src/engine/context.ts";
-import {
-  type HandlerRegistry,
-  type NotifyOutcome,
-  NotifyRunner,
-} from "../../src/engine/notify_runner.ts";
+import type { NotifyOutcome } from "../../src/engine/events.ts";
+import { type HandlerRegistry, NotifyRunner } from "../../src/engine/notify_runner.ts";
 import { delay, tick } from "./_helpers.ts";
 
 const FALLBACK = [setVar("txn", "fallback", true)];
@@ -137,4 +134,20 @@ test("NotifyRunner.answerAll() answers pending NOTIFYs with the fallback; abando
   assert.equal(second.answers.length, 0);
   assert.equal(job.signal.aborted, true);
   assert.equal(second.runner.pending, 0);
+});
+
+test("NotifyRunner does not keep finished jobs behind one that never settles", async () => {
+  const { runner, answers, run } = setup({
+    never: () => new Promise<undefined>(() => {}),
+    quick: () => Promise.resolve(undefined),
+  });
+  run("never");
+  for (let i = 0; i < 5000; i++) run("quick");
+  await tick();
+  assert.equal(answers.length, 5000);
+  assert.equal(runner.pending, 1);
+  // The queue holds the stuck job and at most a bounded tail of finished ones.
+  assert.ok(runner.queued <= 1 + 2048, `${runner.queued} jobs queued`);
+  runner.abandonAll(new Error("closed"));
+  assert.equal(runner.queued, 0);
 });

@@ -56,7 +56,7 @@ test("processingTimeout: a handler that never resolves gets the fallback ACK at 
     assert.equal((signal?.reason as SpopError).status, Status.Timeout);
     const warnings = logger.at("warn");
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0].message, /NOTIFY 3\/1 missed the 60 ms processing deadline/);
+    assert.match(warnings[0].message, /NOTIFY 3\/1 \(\w+\) missed the 60 ms processing deadline/);
 
     // The handler finishes late: nothing more goes out.
     const framesBefore = tapped.frames().length;
@@ -134,7 +134,9 @@ test("processingTimeout: each NOTIFY gets its own deadline, counted from its own
       assert.ok(waited >= 90, `NOTIFY #${i} answered after ${waited} ms, before its deadline`);
       assert.ok(waited < 1000, `NOTIFY #${i} answered after ${waited} ms`);
     }
-    assert.ok(times[2] - times[0] >= 60, "the deadlines are staggered like the NOTIFYs");
+    // (Had the deadlines been counted from the first NOTIFY, the third, sent about 80 ms later,
+    // would have been answered about 20 ms after it was sent: the lower bound above catches it.
+    // How far apart the answers land depends on timer jitter under load, so it is not asserted.)
   } finally {
     await shut(haproxy);
   }
@@ -188,7 +190,9 @@ test("helloTimeout: no HAPROXY-HELLO in time → AGENT-DISCONNECT status 2, then
     assert.ok(Date.now() - started >= 40);
     assertDisconnect(frame, Status.Timeout);
     await closedWithin(haproxy);
-    assert.ok(logger.at("error").some((line) => line.message.includes("no HAPROXY-HELLO in time")));
+    // A connection that never says HELLO is not a protocol error: an info line, no error.
+    assert.deepEqual(logger.at("error"), []);
+    assert.ok(logger.at("info").some((line) => line.message.includes("timeout")));
   } finally {
     await shut(haproxy);
   }

@@ -13,14 +13,30 @@ export interface Exit {
   signal: string | null;
 }
 
-/** The command that runs `file` on the runtime running this code. */
-function commandFor(file: string, address: string): [string, string[]] {
+/**
+ * The command that runs `file` on the runtime running this code, with the example's own options
+ * `args`; Deno gets `--allow-net` and the `permissions` given.
+ */
+function commandFor(
+  file: string,
+  address: string,
+  args: readonly string[],
+  permissions: readonly string[],
+): [string, string[]] {
   switch (detectRuntime()) {
     case "deno":
-      return [process.execPath, ["run", "--allow-net", file, address]];
+      return [process.execPath, ["run", "--allow-net", ...permissions, file, address, ...args]];
     default:
-      return [process.execPath, [file, address]];
+      return [process.execPath, [file, address, ...args]];
   }
+}
+
+/** Options of {@linkcode ExampleProcess.start}. */
+export interface StartOptions {
+  /** The example's own options, after the address. */
+  args?: readonly string[];
+  /** Deno permissions beyond --allow-net, such as `--allow-read`. */
+  permissions?: readonly string[];
 }
 
 /** A running example agent. */
@@ -30,6 +46,8 @@ export class ExampleProcess {
   readonly exited: Promise<Exit>;
   /** The port it listens on. */
   port = 0;
+  /** The port of its metrics endpoint, when started with `--metrics`. */
+  metricsPort = 0;
   #output = "";
 
   private constructor(child: ChildProcess) {
@@ -47,16 +65,32 @@ export class ExampleProcess {
   }
 
   /**
-   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   * Runs `examples/<name>` on 127.0.0.1, port 0, without waiting for anything.
    *
    * @param name The example, without extension.
+   * @param options Its own options, and the Deno permissions they need.
    */
-  static async start(name: string): Promise<ExampleProcess> {
+  static spawn(name: string, options: StartOptions = {}): ExampleProcess {
     // Beside the source tree's .ts files, or the npm check's compiled .js files.
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const file = fileURLToPath(new URL(`../../examples/${name}${extension}`, import.meta.url));
-    const [command, args] = commandFor(file, "127.0.0.1:0");
-    const example = new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+    const [command, args] = commandFor(
+      file,
+      "127.0.0.1:0",
+      options.args ?? [],
+      options.permissions ?? [],
+    );
+    return new ExampleProcess(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  /**
+   * Starts `examples/<name>` on 127.0.0.1, port 0, and waits for its "listening on" line.
+   *
+   * @param name The example, without extension.
+   * @param options Its own options, and the Deno permissions they need.
+   */
+  static async start(name: string, options: StartOptions = {}): Promise<ExampleProcess> {
+    const example = ExampleProcess.spawn(name, options);
     try {
       await within(
         new Promise<void>((resolve, reject) => {
@@ -64,6 +98,8 @@ export class ExampleProcess {
             const match = /listening on (\{.*\})\n/.exec(example.output);
             if (match) {
               example.port = (JSON.parse(match[1]) as { port: number }).port;
+              const metrics = /metrics on http:\/\/[^ ]*:(\d+)\/metrics/.exec(example.output);
+              if (metrics) example.metricsPort = Number(metrics[1]);
               resolve();
             }
           };
