@@ -196,7 +196,7 @@ export function listen(
         // A peer that reset its connection while it waited in the backlog: only it is lost.
         // Waiting here would let a few such peers stop the server from accepting anyone.
         if (peerGone(error)) {
-          handler.logger.debug("SPOA: a connection was reset before it was accepted", error);
+          handler.logger.debug("SPOA: a connection was reset before it was accepted", { error });
           continue;
         }
         // One failed accept (out of file descriptors...) must not stop the server for good.
