@@ -41,7 +41,7 @@ function panel(
 ): string {
   const [left, top, width, height] = [x0 + 48, 30, 230, 190];
   const maxT = Math.max(...runs.flatMap((run) => run.samples.map((s) => s.t)));
-  const maxY = niceMax(Math.max(...runs.flatMap((run) => run.samples.map(value))));
+  const maxY = niceMax(1.1 * Math.max(...runs.flatMap((run) => run.samples.map(value))));
   const xOf = (t: number) => left + (t / maxT) * width;
   const yOf = (v: number) => top + height - (v / maxY) * height;
   const out = [
