@@ -40,14 +40,14 @@ function copyAddress(bytes: Uint8Array, start: number, size: number): Uint8Array
 }
 
 /**
- * Reads a typed value eagerly when it is cheap (NULL, BOOL, integers), and
- * otherwise only checks it and returns {@linkcode UNREAD}, its extent left in
- * `cursor` (`cursor.pos` moves past it).
+ * Reads a typed value eagerly when it is cheap (NULL, BOOL, integers,
+ * addresses), and otherwise (strings, binaries) only checks it and returns
+ * {@linkcode UNREAD} (`cursor.pos` moves past it).
  *
  * @param bytes The source.
  * @param cursor The read position (at the type byte); receives the type.
  * @param end The end of the readable region.
- * @returns The value, or UNREAD for a string, binary or address.
+ * @returns The value, or UNREAD for a string or binary.
  * @throws {MalformedFrameError} On an unknown type id or a value cut short.
  */
 function scanValue(
@@ -74,15 +74,18 @@ function scanValue(
       return readVarint(bytes, cursor, end);
     case DataType.Ipv4:
     case DataType.Ipv6: {
+      // Addresses are small: copied now (into a shared slab) rather than looked up again later.
       const size = type === DataType.Ipv4 ? 4 : 16;
-      if (end - cursor.pos < size) {
+      const start = cursor.pos;
+      if (end - start < size) {
         throw new MalformedFrameError(
           `Cannot decode ${type === DataType.Ipv4 ? "IPV4" : "IPV6"}: needs ${size} bytes`,
-          cursor.pos,
+          start,
         );
       }
-      cursor.pos += size;
-      return UNREAD;
+      cursor.pos = start + size;
+      const copy = copyAddress(bytes, start, size);
+      return type === DataType.Ipv4 ? new Ipv4Address(copy) : new Ipv6Address(copy);
     }
     case DataType.String:
     case DataType.Binary: {
@@ -107,20 +110,23 @@ function scanValue(
  */
 export class ArgumentIndex {
   #bytes: Uint8Array;
-  #slots: Array<string | number | SpopValue | typeof UNREAD> = [];
+  #slots: Array<string | number | SpopValue | typeof UNREAD>;
+  #count = 0;
 
   /**
    * Starts an empty index over a frame.
    *
    * @param bytes The frame the values lie in; not modified afterwards.
+   * @param capacity How many arguments will be added (NB-ARGS).
    */
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, capacity: number) {
     this.#bytes = bytes;
+    this.#slots = new Array(capacity * 3);
   }
 
   /** The number of arguments. */
   get size(): number {
-    return this.#slots.length / 3;
+    return this.#count;
   }
 
   /**
@@ -134,7 +140,11 @@ export class ArgumentIndex {
   add(name: string, cursor: ValueCursor, end: number): void {
     const start = cursor.pos;
     const value = scanValue(this.#bytes, cursor, end);
-    this.#slots.push(name, start * 16 + cursor.type, value);
+    const slots = this.#slots;
+    const at = 3 * this.#count++;
+    slots[at] = name;
+    slots[at + 1] = start * 16 + cursor.type;
+    slots[at + 2] = value;
   }
 
   /**
@@ -155,7 +165,8 @@ export class ArgumentIndex {
    */
   indexOf(name: string): number {
     const slots = this.#slots;
-    for (let i = 0; i < slots.length; i += 3) if (slots[i] === name) return i / 3;
+    const stop = 3 * this.#count;
+    for (let i = 0; i < stop; i += 3) if (slots[i] === name) return i / 3;
     return -1;
   }
 
@@ -199,10 +210,6 @@ export class ArgumentIndex {
     const type = packed & 15;
     const body = Math.floor(packed / 16) + 1;
     switch (type) {
-      case DataType.Ipv4:
-        return new Ipv4Address(copyAddress(bytes, body, 4));
-      case DataType.Ipv6:
-        return new Ipv6Address(copyAddress(bytes, body, 16));
       case DataType.String:
       case DataType.Binary: {
         // Checked when the message was decoded: the length fits the frame.

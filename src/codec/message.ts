@@ -219,7 +219,7 @@ export function decodeMessages(
       throw new MalformedFrameError(`Cannot decode message "${name}": NB-ARGS missing`, cursor.pos);
     }
     const count = bytes[cursor.pos++];
-    const args = new ArgumentIndex(bytes);
+    const args = new ArgumentIndex(bytes, count);
     for (let i = 0; i < count; i++) {
       if (cursor.pos >= end) {
         throw new MalformedFrameError(

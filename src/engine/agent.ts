@@ -45,15 +45,12 @@ export class Agent implements ConnectionService {
   #connectionCount = 0;
   #lastConnectionId = 0;
   #hub = new EventHub();
-  #registry: HandlerRegistry = {
-    messageHandler: (name) => this.#handlers.get(name),
-    notifyHandler: undefined,
-  };
+  #registry: HandlerRegistry = { handlers: this.#handlers, notifyHandler: undefined };
   #host = {
     options: undefined as unknown as ResolvedOptions,
     registry: this.#registry,
     log: undefined as unknown as EventLog,
-    emit: {} as AgentObserver,
+    events: undefined as unknown as EventHub,
     reserve: () => {
       if (this.#connectionCount >= this.options.maxConnections) return 0;
       this.#connectionCount++;
@@ -73,6 +70,7 @@ export class Agent implements ConnectionService {
   constructor(options: AgentOptions = {}) {
     this.options = this.#host.options = resolveOptions(options);
     this.#host.log = new EventLog(this.options.logger, this.options);
+    this.#host.events = this.#hub;
   }
 
   /**
@@ -84,12 +82,7 @@ export class Agent implements ConnectionService {
    * @returns A function that removes the observer.
    */
   observe(observer: AgentObserver): () => void {
-    const remove = this.#hub.add(observer);
-    this.#host.emit = this.#hub.emit;
-    return () => {
-      remove();
-      this.#host.emit = this.#hub.emit;
-    };
+    return this.#hub.add(observer);
   }
 
   /**

@@ -25,7 +25,7 @@ import { Status } from "../codec/status.ts";
 import { FrameReader } from "../reader/frame_reader.ts";
 import { NotifyJob } from "./context.ts";
 import type { EventLog } from "./event_log.ts";
-import type { AgentObserver, CloseReason, NotifyOutcome } from "./events.ts";
+import type { CloseReason, EventHub, NotifyOutcome } from "./events.ts";
 import { FragmentAssembler } from "./fragment_assembler.ts";
 import { type HelloResult, negotiateHello } from "./hello.ts";
 import { type HandlerRegistry, NotifyRunner } from "./notify_runner.ts";
@@ -40,7 +40,7 @@ export interface ConnectionOwner {
   /** The handlers. */
   readonly registry: HandlerRegistry;
   /** The agent's observers, merged (read at each event: observers may come and go). */
-  readonly emit: AgentObserver;
+  readonly events: EventHub;
   /** The agent's log. */
   readonly log: EventLog;
   /**
@@ -104,6 +104,7 @@ export class SpopConnection implements TransportSink {
   };
 
   #owner: ConnectionOwner;
+  #events: EventHub;
   #options: ResolvedOptions;
   #transport: Transport;
   #reader: FrameReader;
@@ -141,6 +142,7 @@ export class SpopConnection implements TransportSink {
    */
   constructor(owner: ConnectionOwner, transport: Transport, id: number) {
     this.#owner = owner;
+    this.#events = owner.events;
     const options = this.#options = owner.options;
     this.#transport = transport;
     this.remoteAddress = transport.remoteAddress;
@@ -207,7 +209,7 @@ export class SpopConnection implements TransportSink {
     const reason = this.#closeReason ?? (failed ? "socket-error" : "peer-closed");
     const event = { connection: this.facts, reason, error };
     this.#owner.log.connectionClosed(event);
-    this.#owner.emit.connectionClosed?.(event);
+    this.#events.emit.connectionClosed?.(event);
     this.#state = State.Closed;
     this.#outbox.stop();
     this.#runner.abandonAll(new SpopError(Status.IoError, "the connection closed"));
@@ -297,7 +299,7 @@ export class SpopConnection implements TransportSink {
 
   #handleFrame(frame: Uint8Array): void {
     const header = readFrameHeader(frame, this.#header);
-    const onFrame = this.#owner.emit.frame;
+    const onFrame = this.#events.emit.frame;
     if (onFrame !== undefined) {
       onFrame({ connection: this.facts, direction: "in", type: header.type });
     }
@@ -353,7 +355,7 @@ export class SpopConnection implements TransportSink {
       healthcheck: hello.healthcheck,
     };
     this.#owner.log.handshake(event);
-    this.#owner.emit.handshake?.(event);
+    this.#events.emit.handshake?.(event);
     if (hello.healthcheck) {
       this.#closeReason = "healthcheck";
       this.#state = State.Closing;
@@ -374,7 +376,7 @@ export class SpopConnection implements TransportSink {
       message,
     };
     this.#owner.log.disconnect(event);
-    this.#owner.emit.disconnect?.(event);
+    this.#events.emit.disconnect?.(event);
     this.#closeReason = "peer-disconnect";
     this.#disconnect(Status.Normal, "normal", new PeerDisconnectError(code, message));
   }
@@ -465,7 +467,7 @@ export class SpopConnection implements TransportSink {
     this.#unwritten++;
     this.#outbox.ackQueued();
     this.#sent(FrameType.Ack);
-    const onNotify = this.#owner.emit.notify;
+    const onNotify = this.#events.emit.notify;
     if (outcome === "ok" && onNotify === undefined) return;
     const event = {
       connection: this.facts,
@@ -501,7 +503,7 @@ export class SpopConnection implements TransportSink {
   }
 
   #sent(type: number): void {
-    const onFrame = this.#owner.emit.frame;
+    const onFrame = this.#events.emit.frame;
     if (onFrame !== undefined) onFrame({ connection: this.facts, direction: "out", type });
   }
 
@@ -528,7 +530,7 @@ export class SpopConnection implements TransportSink {
     const message = error instanceof Error ? error.message : String(error);
     const event = { connection: this.facts, status, message };
     this.#owner.log.protocolError(event);
-    this.#owner.emit.protocolError?.(event);
+    this.#events.emit.protocolError?.(event);
     this.#closeReason = "protocol-error";
     this.#disconnect(status, message);
   }
@@ -549,7 +551,7 @@ export class SpopConnection implements TransportSink {
       message,
     };
     this.#owner.log.disconnect(event);
-    this.#owner.emit.disconnect?.(event);
+    this.#events.emit.disconnect?.(event);
     this.#outbox.closeAfterFlush();
   }
 

@@ -7,7 +7,7 @@
 
 import { type ConnectionOwner, SpopConnection } from "./connection.ts";
 import type { EventLog } from "./event_log.ts";
-import type { AgentObserver } from "./events.ts";
+import type { EventHub } from "./events.ts";
 import type { Logger } from "./logger.ts";
 import type { HandlerRegistry } from "./notify_runner.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -20,7 +20,7 @@ export interface GroupHost {
   /** The handlers. */
   readonly registry: HandlerRegistry;
   /** The agent's observers, merged. */
-  readonly emit: AgentObserver;
+  readonly events: EventHub;
   /** The agent's log. */
   readonly log: EventLog;
   /**
@@ -56,8 +56,8 @@ export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
   }
 
   /** The agent's observers, merged. */
-  get emit(): AgentObserver {
-    return this.#host.emit;
+  get events(): EventHub {
+    return this.#host.events;
   }
 
   /** Where the group's server reports what happens to it. */
@@ -91,12 +91,12 @@ export class ConnectionGroup implements ConnectionHandler, ConnectionOwner {
         reason: this.#drained === undefined ? "max-connections" as const : "closing" as const,
       };
       this.log.connectionRefused(event);
-      this.#host.emit.connectionRefused?.(event);
+      this.#host.events.emit.connectionRefused?.(event);
       return undefined;
     }
     const connection = new SpopConnection(this, transport, id);
     this.#connections.add(connection);
-    this.#host.emit.connectionOpened?.({ connection: connection.facts });
+    this.#host.events.emit.connectionOpened?.({ connection: connection.facts });
     return connection;
   }
 

@@ -194,8 +194,13 @@ type EventName = typeof EVENT_NAMES[number];
  */
 export class EventHub {
   /** What the engine calls; rebuilt whenever an observer comes or goes. */
-  emit: AgentObserver = {};
+  emit: AgentObserver;
   #observers: AgentObserver[] = [];
+
+  /** Creates a hub with no observer: every event is `undefined`. */
+  constructor() {
+    this.emit = this.#build();
+  }
 
   /**
    * Adds an observer.
@@ -215,9 +220,14 @@ export class EventHub {
   }
 
   #rebuild(): void {
+    this.emit = this.#build();
+  }
+
+  /** One object with every event name, always in the same order (one shape for the engine). */
+  #build(): AgentObserver {
     const emit: Record<string, ((event: unknown) => void) | undefined> = {};
     for (const name of EVENT_NAMES) emit[name] = combine(this.#observers, name);
-    this.emit = emit as AgentObserver;
+    return emit as AgentObserver;
   }
 }
 

@@ -17,13 +17,8 @@ import type { NotifyOutcome } from "./events.ts";
 
 /** Where the runner finds the handlers. */
 export interface HandlerRegistry {
-  /**
-   * The handler of a message name, if any.
-   *
-   * @param name The message name.
-   * @returns The handler.
-   */
-  messageHandler(name: string): MessageHandler | undefined;
+  /** The message handlers by message name. */
+  readonly handlers: ReadonlyMap<string, MessageHandler>;
   /** The whole-NOTIFY handler, if any. */
   notifyHandler: NotifyHandler | undefined;
 }
@@ -119,12 +114,13 @@ export class NotifyRunner {
   run(job: NotifyJob): void {
     const messages = job.messages;
     const registry = this.#registry;
+    const handlers = registry.handlers;
     while (job.step <= messages.length) {
       const step = job.step++;
       let result: HandlerResult | PromiseLike<HandlerResult>;
       try {
         if (step < messages.length) {
-          const handler = registry.messageHandler(messages[step].name);
+          const handler = handlers.get(messages[step].name);
           if (handler === undefined) continue;
           result = handler(messages[step], job);
         } else {

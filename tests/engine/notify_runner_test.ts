@@ -17,7 +17,7 @@ function setup(
 ) {
   const answers: Array<{ job: NotifyJob; actions: readonly Action[]; outcome: NotifyOutcome }> = [];
   const registry: HandlerRegistry = {
-    messageHandler: (name) => handlers[name],
+    handlers: new Map(Object.entries(handlers)),
     notifyHandler: options.notifyHandler,
   };
   const runner = new NotifyRunner(
