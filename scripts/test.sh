@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: bash scripts/test.sh [unit|e2e|all]   (default: all)
+# Usage: bash scripts/test.sh [unit|e2e|hardening|all]   (default: all)
 #
 # The project's test runner.
 #   unit  every tests/**/*_test.ts outside tests/e2e/, on Deno, Bun and Node 24 in turn (the same
@@ -8,7 +8,10 @@
 #   e2e   the end-to-end matrix against real HAProxy (tests/e2e/*.e2e.ts): through scripts/e2e.sh
 #         when it exists, else scripts/install_haproxy.sh then node --test. Fails if the suite has
 #         no *.e2e.ts file yet.
-#   all   unit, then e2e (a missing e2e suite is reported loudly but does not fail `all`).
+#   hardening  scripts/hardening.sh: the bounded fuzz and soak runs against a listening agent on
+#         Deno, Bun and Node (about 1.5 minutes per runtime).
+#   all   unit, then e2e (a missing e2e suite is reported loudly but does not fail `all`), then
+#         hardening.
 # Dev tools come from node_modules/.bin (npm devDependencies); they are installed with `npm ci`
 # when missing or older than package-lock.json.
 set -uo pipefail
@@ -19,9 +22,9 @@ export PATH="$repo/node_modules/.bin:$PATH"
 
 mode=${1:-all}
 case $mode in
-  unit | e2e | all) ;;
+  unit | e2e | hardening | all) ;;
   *)
-    echo "usage: bash scripts/test.sh [unit|e2e|all]" >&2
+    echo "usage: bash scripts/test.sh [unit|e2e|hardening|all]" >&2
     exit 2
     ;;
 esac
@@ -108,8 +111,9 @@ run_unit() {
   record docs "$code" "${text:-no summary line}" 0
 
   banner "bun test"
-  # Paths start with ./ so that bun takes them as files, not as name filters.
-  bun test "${files[@]/#/./}" 2>&1 | tee "$log"
+  # Paths start with ./ so that bun takes them as files, not as name filters. bun test fails a test
+  # after 5 s by default; the attack tests (tests/hostile) take longer under load.
+  bun test --timeout 60000 "${files[@]/#/./}" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   text=$(strip_ansi <"$log" | grep -E '^ *[0-9]+ (pass|fail|skip|todo)$' | xargs echo)
   skipped=$(strip_ansi <"$log" | grep -E '^ *[0-9]+ (skip|todo)$' | sum_first)
@@ -159,15 +163,35 @@ run_e2e() {
   fi
 }
 
+run_hardening() {
+  banner "fuzz and soak against a listening agent (scripts/hardening.sh)"
+  if bash scripts/hardening.sh; then
+    summary+=("hard  PASS   fuzz and soak on deno, bun, node")
+  else
+    summary+=("hard  FAIL   fuzz or soak (see above; a fuzz failure prints its seed)")
+    status=1
+  fi
+}
+
 ensure_tools || {
   echo "test.sh: could not install the dev tools (npm ci)" >&2
   exit 1
 }
 print_versions
 # redis-server for the rate-limit example's tests (unit and e2e); they start their own servers.
-bash scripts/install_redis.sh || echo "test.sh: no redis-server 7: the rate-limit tests will fail" >&2
-[ "$mode" = e2e ] || run_unit
-[ "$mode" = unit ] || run_e2e
+if [ "$mode" != hardening ]; then
+  bash scripts/install_redis.sh || echo "test.sh: no redis-server 7: the rate-limit tests will fail" >&2
+fi
+case $mode in
+  unit) run_unit ;;
+  e2e) run_e2e ;;
+  hardening) run_hardening ;;
+  all)
+    run_unit
+    run_e2e
+    run_hardening
+    ;;
+esac
 
 banner "summary ($mode)"
 printf '%s\n' "${summary[@]}"

@@ -133,6 +133,13 @@ function serve(handler: ConnectionHandler, conn: Deno.Conn): void {
 /** How long to wait before accepting again after a failed accept (EMFILE and the like). */
 const ACCEPT_RETRY_MS = 100;
 
+/** Whether an accept failed because that one peer went away (ENOTCONN, ECONNRESET, ECONNABORTED). */
+function peerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
+}
+
 function bind(options: ListenOptions): { listener: Deno.Listener; address: ServerAddress } {
   if (options.path !== undefined) {
     removeStaleSocket(options.path);
@@ -186,6 +193,12 @@ export function listen(
         conn = await listener.accept();
       } catch (error) {
         if (!accepting || error instanceof Deno.errors.BadResource) return;
+        // A peer that reset its connection while it waited in the backlog: only it is lost.
+        // Waiting here would let a few such peers stop the server from accepting anyone.
+        if (peerGone(error)) {
+          handler.logger.debug("SPOA: a connection was reset before it was accepted", { error });
+          continue;
+        }
         // One failed accept (out of file descriptors...) must not stop the server for good.
         handler.logger.error("SPOA: accept failed", { error });
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));

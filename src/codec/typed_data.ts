@@ -69,8 +69,9 @@ export function decodeText(bytes: Uint8Array, start: number, end: number, lossy 
   if (lossy) return lossyDecoder.decode(view);
   try {
     return strictDecoder.decode(view);
-  } catch (cause) {
-    throw new MalformedFrameError(`Cannot decode string: invalid UTF-8 (${cause})`, start);
+  } catch {
+    // Not the decoder's own text: it differs between runtimes, and it reaches HAProxy.
+    throw new MalformedFrameError("Cannot decode string: invalid UTF-8", start);
   }
 }
 

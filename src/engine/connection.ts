@@ -121,6 +121,9 @@ export class SpopConnection implements TransportSink {
   #paused = false;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** frameTimeout: when the frame or fragmented NOTIFY under way began, and its timer. */
+  #inputSince: number | undefined;
+  #frameTimer: ReturnType<typeof setTimeout> | undefined;
   #sawTraffic = false;
   #draining = false;
   #drainEager = false;
@@ -192,6 +195,7 @@ export class SpopConnection implements TransportSink {
     this.#receivedAt = performance.now();
     this.#reader.push(chunk);
     this.#pump();
+    this.#watchInput();
   }
 
   /**
@@ -277,6 +281,9 @@ export class SpopConnection implements TransportSink {
         frame = reader.next();
         if (frame === undefined) return;
         this.#handleFrame(frame);
+        // A whole frame ends what was under way, unless a fragmented NOTIFY goes on.
+        if (this.#assembler.active) this.#inputSince ??= performance.now();
+        else this.#inputSince = undefined;
       } catch (error) {
         this.#fail(error);
         return;
@@ -513,6 +520,7 @@ export class SpopConnection implements TransportSink {
       this.#transport.resume();
       this.#receivedAt = performance.now();
       this.#pump();
+      this.#watchInput();
     }
   }
 
@@ -566,10 +574,39 @@ export class SpopConnection implements TransportSink {
     }, this.#options.idleTimeout);
   }
 
+  /** Times the frame or fragmented NOTIFY under way (frameTimeout), once the handshake is done. */
+  #watchInput(): void {
+    const timeout = this.#options.frameTimeout;
+    if (timeout === 0 || this.#state !== State.Ready) return;
+    if (this.#reader.bufferedBytes === 0 && !this.#assembler.active) {
+      this.#inputSince = undefined;
+      return;
+    }
+    this.#inputSince ??= performance.now();
+    this.#frameTimer ??= setTimeout(() => this.#frameTimeUp(), timeout);
+  }
+
+  #frameTimeUp(): void {
+    this.#frameTimer = undefined;
+    if (this.#state !== State.Ready || this.#inputSince === undefined) return;
+    // What waits while the agent does not read (HAProxy not reading its answers) is not timed.
+    if (this.#paused) this.#inputSince = performance.now();
+    const left = this.#inputSince + this.#options.frameTimeout - performance.now();
+    if (left > 0) {
+      this.#frameTimer = setTimeout(() => this.#frameTimeUp(), left);
+      return;
+    }
+    const what = this.#assembler.active ? "fragmented NOTIFY" : "frame";
+    const message = `${what} not complete within ${this.#options.frameTimeout} ms`;
+    this.#fail(new SpopError(Status.Timeout, message));
+  }
+
   #clearTimers(): void {
     clearTimeout(this.#helloTimer);
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#drainTimer);
+    clearTimeout(this.#frameTimer);
     this.#helloTimer = this.#idleTimer = this.#drainTimer = undefined;
+    this.#frameTimer = undefined;
   }
 }

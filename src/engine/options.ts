@@ -76,6 +76,18 @@ export interface AgentOptions {
    */
   idleTimeout?: number;
   /**
+   * Milliseconds a frame may take to arrive once its first byte has, and a
+   * fragmented NOTIFY from its first frame to its last. Past it the agent says
+   * AGENT-DISCONNECT with status 2 (timeout) and closes: a peer that sends part
+   * of a frame and stalls cannot hold a connection, even with `idleTimeout` 0.
+   * HAProxy sends each frame, and the fragments of a NOTIFY, back to back.
+   * Frames the agent leaves unread while HAProxy does not read its answers are
+   * not timed. 0 disables it.
+   *
+   * @default {10000}
+   */
+  frameTimeout?: number;
+  /**
    * Milliseconds a NOTIFY may take to process. When it passes, the ACK goes
    * out with {@linkcode AgentOptions.fallbackActions} and the handler's
    * `AbortSignal` fires. Keep it below HAProxy's `timeout processing`, after
@@ -176,6 +188,7 @@ export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
     maxFragments: count("maxFragments", options.maxFragments ?? 4096, 1),
     helloTimeout: duration("helloTimeout", options.helloTimeout ?? 10000),
     idleTimeout: duration("idleTimeout", options.idleTimeout ?? 0),
+    frameTimeout: duration("frameTimeout", options.frameTimeout ?? 10000),
     processingTimeout: duration(
       "processingTimeout",
       options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT,

@@ -1,9 +1,12 @@
-// Timeouts: the processing deadline of a NOTIFY, the hello timeout and the idle timeout.
+// Timeouts: the processing deadline of a NOTIFY, the hello, idle and frame timeouts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setVar } from "../../src/codec/action.ts";
 import { SpopError } from "../../src/codec/errors.ts";
-import { FrameType } from "../../src/codec/frame.ts";
+import { ByteWriter } from "../../src/codec/byte_writer.ts";
+import { encodeFrame, FrameFlags, FrameType, writeFrame } from "../../src/codec/frame.ts";
+import { NamedValue } from "../../src/codec/kv_list.ts";
+import { DataType } from "../../src/codec/typed_value.ts";
 import { Status } from "../../src/codec/status.ts";
 import { Agent } from "../../src/engine/agent.ts";
 import { silentLogger } from "../../src/engine/logger.ts";
@@ -11,8 +14,11 @@ import { HaproxySimulator } from "../../src/testing/simulator.ts";
 import {
   assertDisconnect,
   closedWithin,
+  concat,
   deferred,
   delay,
+  item,
+  messagesPayload,
   RecordingLogger,
   shut,
   tap,
@@ -269,6 +275,143 @@ test("idleTimeout 0 (the default) keeps a silent connection open", async () => {
     await delay(100);
     assert.equal(haproxy.isClosed, false);
     assert.deepEqual((await haproxy.notify([{ name: "x" }])).actions, []);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("frameTimeout: a frame begun after the handshake and never finished → AGENT-DISCONNECT status 2, even with an idle timeout", async () => {
+  const logger = new RecordingLogger();
+  const agent = new Agent({ logger, frameTimeout: 60, idleTimeout: 20 });
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    // The first 10 bytes of a 40-byte frame, then nothing: a partial frame is not idle, so only
+    // the frame timeout can end this.
+    haproxy.send(new Uint8Array([0, 0, 0, 40, 3, 0, 0, 0, 1, 1]));
+    const started = Date.now();
+    const frame = await haproxy.nextFrame();
+    const waited = Date.now() - started;
+    assertDisconnect(frame, Status.Timeout);
+    assert.ok(waited >= 50 && waited < 1000, `closed after ${waited} ms`);
+    await closedWithin(haproxy);
+    assert.ok(
+      logger.at("error").some((line) => /frame not complete within 60 ms/.test(line.message)),
+    );
+    assert.equal(agent.connectionCount, 0);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("frameTimeout: a fragmented NOTIFY whose fragments trickle in past the limit → AGENT-DISCONNECT status 2", async () => {
+  const agent = new Agent({ logger: silentLogger, frameTimeout: 100 });
+  const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6" });
+  try {
+    await haproxy.hello();
+    const payload = messagesPayload([{ name: "big", args: { body: "x".repeat(200) } }]);
+    haproxy.sendFrame({
+      type: FrameType.Notify,
+      flags: 0,
+      streamId: 1,
+      frameId: 1,
+      payload: payload.subarray(0, 20),
+    });
+    const started = Date.now();
+    // Every frame arrives whole, 30 ms apart: the NOTIFY as a whole is what runs out of time.
+    for (let offset = 20; offset < payload.length && !haproxy.isClosed; offset += 20) {
+      await delay(30);
+      if (haproxy.isClosed) break;
+      haproxy.sendFrame({
+        type: FrameType.Unset,
+        flags: offset + 20 >= payload.length ? FrameFlags.Fin : 0,
+        streamId: 1,
+        frameId: 1,
+        payload: payload.subarray(offset, offset + 20),
+      });
+    }
+    const frame = await haproxy.nextFrame();
+    const waited = Date.now() - started;
+    assertDisconnect(frame, Status.Timeout);
+    assert.ok(waited >= 90 && waited < 1000, `closed after ${waited} ms`);
+    assert.match(String(item(frame, "message")), /fragmented NOTIFY not complete within 100 ms/);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("frameTimeout: a peer whose chunks all end inside a frame is not cut while frames keep completing", async () => {
+  const agent = new Agent({ logger: silentLogger, frameTimeout: 60 })
+    .on("ping", (message, context) => context.setVar("txn", "n", message.get("n") as number));
+  const tapped = tap(agent);
+  const haproxy = HaproxySimulator.connect(tapped.agent);
+  try {
+    await haproxy.hello();
+    const frames: Uint8Array[] = [];
+    for (let n = 0; n < 30; n++) {
+      const writer = new ByteWriter(64);
+      writeFrame(writer, {
+        type: FrameType.Notify,
+        streamId: 2 * n + 1,
+        frameId: 1,
+        messages: [{ name: "ping", args: [new NamedValue("n", DataType.Int32, n)] }],
+      });
+      frames.push(writer.take());
+    }
+    const stream = concat(...frames);
+    // Chunks of 1.5 frames, 20 ms apart: the agent always holds part of a frame, for 600 ms in all.
+    const step = Math.floor(frames[0].length * 1.5);
+    for (let offset = 0; offset < stream.length; offset += step) {
+      haproxy.send(stream.subarray(offset, offset + step));
+      await delay(20);
+    }
+    await delay(20);
+    assert.equal(haproxy.isClosed, false);
+    for (let n = 0; n < 30; n++) assert.equal(tapped.acks(2 * n + 1, 1).length, 1, `ACK ${n}`);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("frameTimeout: frames the agent holds back while HAProxy does not read are not timed", async () => {
+  const agent = new Agent({ logger: silentLogger, frameTimeout: 40, maxInFlight: 2 })
+    .on("ping", () => {});
+  const haproxy = HaproxySimulator.connect(agent);
+  const pipe = haproxy.pipe!;
+  try {
+    await haproxy.hello();
+    pipe.setReading(false);
+    const frames: Uint8Array[] = [];
+    for (let n = 0; n < 10; n++) {
+      frames.push(encodeFrame({
+        type: FrameType.Notify,
+        streamId: 2 * n + 1,
+        frameId: 1,
+        messages: [{ name: "ping", args: [] }],
+      }));
+    }
+    // One chunk: the agent reads 2 NOTIFYs, then stops and keeps the other 8 unread.
+    haproxy.send(concat(...frames));
+    await delay(150);
+    assert.equal(pipe.agentPaused, true);
+    assert.equal(haproxy.isClosed, false);
+    pipe.setReading(true);
+    for (let n = 0; n < 10; n++) await haproxy.waitAck(2 * n + 1, 1);
+    assert.equal(haproxy.isClosed, false);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("frameTimeout defaults to 10 s; 0 disables it", async () => {
+  assert.equal(new Agent().options.frameTimeout, 10_000);
+  assert.throws(() => new Agent({ frameTimeout: -1 }), RangeError);
+  const haproxy = HaproxySimulator.connect(new Agent({ logger: silentLogger, frameTimeout: 0 }));
+  try {
+    await haproxy.hello();
+    haproxy.send(new Uint8Array([0, 0, 0, 40, 3]));
+    await delay(60);
+    assert.equal(haproxy.isClosed, false);
   } finally {
     await shut(haproxy);
   }
