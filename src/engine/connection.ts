@@ -161,10 +161,13 @@ export class SpopConnection implements TransportSink {
     this.#outbox = new Outbox(transport, {
       written: (acks) => this.#written(acks),
       failed: (error) => {
+        if (error instanceof SpopError && error.status === Status.Timeout) {
+          this.#closeReason = "timeout";
+        }
         this.#transport.close();
         this.closed(error);
       },
-    });
+    }, options.writeTimeout);
     if (options.helloTimeout > 0) {
       this.#helloTimer = setTimeout(() => {
         this.#closeReason = "timeout";

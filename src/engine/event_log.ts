@@ -167,7 +167,10 @@ export class EventLog {
 
   /** Records a protocol error. */
   protocolError(event: ProtocolErrorEvent): void {
-    this.#logger.error(
+    // A peer that sends garbage on connection after connection must not flood the log either.
+    this.#repeated(
+      "protocol-error",
+      "error",
       `SPOA: protocol error: ${logText(event.message)} (status ${event.status}); closing the ` +
         `connection`,
       { ...connectionFields(event.connection), status: event.status },

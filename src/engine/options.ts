@@ -88,6 +88,15 @@ export interface AgentOptions {
    */
   frameTimeout?: number;
   /**
+   * Milliseconds a write may wait for HAProxy to read: a HAProxy that stops
+   * reading the agent's answers for this long has its connection closed
+   * (what it sent is lost either way; the connection and its slot are freed).
+   * 0 waits forever.
+   *
+   * @default {10000}
+   */
+  writeTimeout?: number;
+  /**
    * Milliseconds a NOTIFY may take to process. When it passes, the ACK goes
    * out with {@linkcode AgentOptions.fallbackActions} and the handler's
    * `AbortSignal` fires. Keep it below HAProxy's `timeout processing`, after
@@ -189,6 +198,7 @@ export function resolveOptions(options: AgentOptions = {}): ResolvedOptions {
     helloTimeout: duration("helloTimeout", options.helloTimeout ?? 10000),
     idleTimeout: duration("idleTimeout", options.idleTimeout ?? 0),
     frameTimeout: duration("frameTimeout", options.frameTimeout ?? 10000),
+    writeTimeout: duration("writeTimeout", options.writeTimeout ?? 10000),
     processingTimeout: duration(
       "processingTimeout",
       options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT,

@@ -9,6 +9,8 @@
  */
 
 import { ByteWriter } from "../codec/byte_writer.ts";
+import { SpopError } from "../codec/errors.ts";
+import { Status } from "../codec/status.ts";
 import type { Transport } from "./transport.ts";
 
 /** What the outbox tells its connection. */
@@ -48,6 +50,8 @@ export class Outbox {
   #scheduled = false;
   #closing = false;
   #stopped = false;
+  #writeTimeout: number;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #flush = () => this.#flushNow();
 
   /**
@@ -55,10 +59,13 @@ export class Outbox {
    *
    * @param transport The socket.
    * @param events Where write outcomes go.
+   * @param writeTimeout Milliseconds a write may wait for the peer to read
+   *   before it fails (status 2); 0 waits forever.
    */
-  constructor(transport: Transport, events: OutboxEvents) {
+  constructor(transport: Transport, events: OutboxEvents, writeTimeout = 0) {
     this.#transport = transport;
     this.#events = events;
+    this.#writeTimeout = writeTimeout;
   }
 
   /** The writer to encode frames into; valid until the next flush. */
@@ -104,6 +111,7 @@ export class Outbox {
   /** The socket is gone: nothing more is written. */
   stop(): void {
     this.#stopped = true;
+    clearTimeout(this.#stallTimer);
   }
 
   #flushNow(): void {
@@ -140,9 +148,19 @@ export class Outbox {
       return;
     }
     this.#writing = true;
+    if (this.#writeTimeout > 0 && this.#stallTimer === undefined) {
+      this.#stallTimer = setTimeout(() => {
+        this.#stallTimer = undefined;
+        this.#fail(
+          new SpopError(Status.Timeout, `HAProxy read nothing for ${this.#writeTimeout} ms`),
+        );
+      }, this.#writeTimeout);
+    }
     pending.then(
       () => {
         this.#writing = false;
+        clearTimeout(this.#stallTimer);
+        this.#stallTimer = undefined;
         if (this.#stopped) return;
         this.#events.written(acks);
         this.#flushNow();
@@ -153,6 +171,8 @@ export class Outbox {
 
   #fail(error: unknown): void {
     this.#writing = false;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
     if (this.#stopped && !this.#closing) return;
     this.#stopped = true;
     this.#events.failed(error);

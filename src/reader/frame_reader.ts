@@ -4,9 +4,11 @@
  * whole frames without their 4-byte length prefix.
  *
  * A frame that lies wholly inside one chunk comes out as a zero-copy view of
- * that chunk; a frame spread over several chunks is assembled once, into a
- * buffer of exactly its size. The length is checked before anything is
- * buffered, so a 4 GiB length allocates nothing.
+ * that chunk; a frame spread over several chunks is assembled into a buffer
+ * that grows as its bytes arrive (up to exactly its size), so a peer that
+ * announces a large frame and sends little makes the reader hold little. The
+ * length is checked before anything is buffered, so a 4 GiB length allocates
+ * nothing.
  *
  * @module
  */
@@ -14,6 +16,12 @@
 import { MalformedFrameError, SpopError } from "../codec/errors.ts";
 import { MIN_FRAME_LENGTH } from "../codec/frame.ts";
 import { Status } from "../codec/status.ts";
+
+/**
+ * The first buffer of a frame assembled across chunks: frames up to this size
+ * get a buffer of exactly their size at once; larger ones grow as bytes come.
+ */
+const ASSEMBLY_STEP = 64 * 1024;
 
 /** Options of {@linkcode FrameReader}. */
 export interface FrameReaderOptions {
@@ -55,6 +63,8 @@ export class FrameReader {
   #lengthFill = 0;
   #partial: Uint8Array | undefined;
   #partialFill = 0;
+  /** The announced length of the frame being assembled. */
+  #partialLength = 0;
 
   /**
    * Creates a reader.
@@ -63,6 +73,11 @@ export class FrameReader {
    */
   constructor(options: FrameReaderOptions = {}) {
     this.maxFrameSize = options.maxFrameSize ?? 16380;
+  }
+
+  /** The bytes allocated for the frame being assembled (0 when none is). */
+  get assemblyCapacity(): number {
+    return this.#partial?.length ?? 0;
   }
 
   /** The number of bytes pushed and not yet handed out as frames. */
@@ -103,13 +118,14 @@ export class FrameReader {
         continue;
       }
       // A frame being assembled across chunks.
-      const partial = this.#partial;
+      let partial = this.#partial;
       if (partial !== undefined) {
+        if (this.#partialFill === partial.length) partial = this.#grow(partial);
         const take = Math.min(available, partial.length - this.#partialFill);
         partial.set(chunk.subarray(this.#pos, this.#pos + take), this.#partialFill);
         this.#consume(take);
         this.#partialFill += take;
-        if (this.#partialFill === partial.length) {
+        if (this.#partialFill === this.#partialLength) {
           this.#partial = undefined;
           this.#partialFill = 0;
           return partial;
@@ -126,7 +142,7 @@ export class FrameReader {
         this.#lengthFill = 0;
         const b = this.#lengthBytes;
         const length = this.#checkLength(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
-        this.#partial = new Uint8Array(length);
+        this.#startPartial(length);
         continue;
       }
       // The common case: the length is here, and perhaps the whole frame.
@@ -140,9 +156,23 @@ export class FrameReader {
         return chunk.subarray(pos + 4, pos + 4 + length);
       }
       this.#consume(4);
-      this.#partial = new Uint8Array(length);
+      this.#startPartial(length);
     }
     return undefined;
+  }
+
+  /** Starts assembling a frame of `length` bytes, in a buffer of at most ASSEMBLY_STEP to begin. */
+  #startPartial(length: number): void {
+    this.#partialLength = length;
+    this.#partial = new Uint8Array(Math.min(length, ASSEMBLY_STEP));
+  }
+
+  /** A full assembly buffer, grown (doubled, up to the frame's length) with its bytes kept. */
+  #grow(partial: Uint8Array): Uint8Array {
+    const grown = new Uint8Array(Math.min(partial.length * 2, this.#partialLength));
+    grown.set(partial);
+    this.#partial = grown;
+    return grown;
   }
 
   #consume(count: number): void {

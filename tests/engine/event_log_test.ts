@@ -107,3 +107,18 @@ test("EventLog: HAProxy's normal and idle DISCONNECTs are debug lines, others wa
   ]);
   assert.ok(logger.lines.every((line) => line.message.includes("x\\ny")));
 });
+
+test("EventLog summarises protocol errors too: a peer sending garbage again and again cannot flood the log", () => {
+  const logger = new RecordingLogger();
+  let now = 0;
+  const log = new EventLog(logger, SETTINGS, () => now);
+  for (let i = 0; i < 100; i++) {
+    now += 1;
+    log.protocolError({ connection: { ...CONNECTION, id: i }, status: 4, message: "bad frame" });
+  }
+  assert.equal(logger.at("error").length, 1);
+  now = 2000;
+  log.protocolError({ connection: CONNECTION, status: 4, message: "bad frame" });
+  assert.equal(logger.at("error").length, 2);
+  assert.equal(logger.at("warn")[0].fields?.count, 99);
+});

@@ -416,3 +416,40 @@ test("frameTimeout defaults to 10 s; 0 disables it", async () => {
     await shut(haproxy);
   }
 });
+
+test("writeTimeout: a HAProxy that stops reading the answers has its connection closed (reason timeout)", async () => {
+  const reasons: string[] = [];
+  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", "x".repeat(1000)));
+  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
+  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  try {
+    await haproxy.hello();
+    haproxy.pipe!.setReading(false);
+    const started = Date.now();
+    haproxy.sendNotify([{ name: "ping" }]);
+    await closedWithin(haproxy, 2000);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 90, `closed after ${waited} ms, before the write timeout`);
+    assert.deepEqual(reasons, ["timeout"]);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("writeTimeout 0 waits for HAProxy to read, however long", async () => {
+  const agent = new Agent({ logger: silentLogger, writeTimeout: 0 })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    haproxy.pipe!.setReading(false);
+    const ack = haproxy.notify([{ name: "ping" }]);
+    await delay(300);
+    assert.equal(haproxy.isClosed, false);
+    haproxy.pipe!.setReading(true);
+    assert.deepEqual((await ack).vars, { "txn.pong": true });
+  } finally {
+    await shut(haproxy);
+  }
+});

@@ -283,3 +283,30 @@ test("FrameReader ignores empty chunks and accounts bufferedBytes", () => {
   assert.equal(toHex(reader.next()!), "67000000010102aa");
   assert.equal(reader.bufferedBytes, 0);
 });
+
+test("FrameReader holds what a large frame has sent so far, not its announced length", () => {
+  const reader = new FrameReader({ maxFrameSize: 16 * 1024 * 1024 });
+  const length = 4 * 1024 * 1024;
+  const frame = new Uint8Array(4 + length);
+  new DataView(frame.buffer).setUint32(0, length);
+  frame[4] = 3; // type NOTIFY, then arbitrary bytes
+  for (let i = 5; i < frame.length; i++) frame[i] = i & 0xff;
+  reader.push(frame.slice(0, 4 + 100));
+  assert.equal(reader.next(), undefined);
+  assert.ok(reader.assemblyCapacity <= 64 * 1024, `${reader.assemblyCapacity} bytes held`);
+  // The rest in uneven chunks: the buffer grows as bytes come, and the frame is exact.
+  let at = 4 + 100;
+  let whole: Uint8Array | undefined;
+  for (let step = 1000; at < frame.length; step = step * 3 % 99991 + 1) {
+    reader.push(frame.slice(at, at + step));
+    at += step;
+    whole = reader.next();
+    if (at < frame.length) {
+      assert.equal(whole, undefined);
+      assert.ok(reader.assemblyCapacity <= Math.max(64 * 1024, 2 * (at - 4)));
+    }
+  }
+  assert.deepEqual(whole, frame.subarray(4));
+  assert.equal(reader.assemblyCapacity, 0);
+  assert.equal(reader.bufferedBytes, 0);
+});
