@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
  * const writer = new ByteWriter(64);
  * writer.varint(16380);
  * writer.string("héllo");
- * console.log(writer.take()); // Uint8Array [ 252, 240, 6, 6, 104, 195, 169, 108, 108, 111 ]
+ * console.log(writer.take().join(" ")); // 252 240 6 6 104 195 169 108 108 111
  * ```
  */
 export class ByteWriter {

@@ -167,8 +167,12 @@ test("drain(): an idle connection is closed after a short quiet period; with no 
   const haproxy = HaproxySimulator.connect(agent);
   try {
     await haproxy.hello();
+    const started = performance.now();
     const draining = agent.drain();
     assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    const waited = performance.now() - started;
+    // The quiet period is 250 ms: no sooner (a NOTIFY may be on the wire), and not much later.
+    assert.ok(waited >= 245 && waited < 1000, `the goodbye came after ${waited.toFixed(0)} ms`);
     await closedWithin(haproxy);
     await within(draining, 1000, "drain() to settle");
   } finally {
@@ -176,8 +180,8 @@ test("drain(): an idle connection is closed after a short quiet period; with no 
   }
 });
 
-test("drain() settles even when HAProxy stopped reading: the stuck connection is dropped", async () => {
-  const agent = new Agent({ logger: silentLogger, shutdownTimeout: 50 })
+test("drain() settles even when HAProxy stopped reading: the stuck connection is dropped after shutdownTimeout", async () => {
+  const agent = new Agent({ logger: silentLogger, shutdownTimeout: 300 })
     .on("ping", (_message, context) => context.setVar("txn", "pong", true));
   const haproxy = HaproxySimulator.connect(agent);
   try {
@@ -186,7 +190,14 @@ test("drain() settles even when HAProxy stopped reading: the stuck connection is
     haproxy.sendNotify([{ name: "ping" }]);
     await tick();
     assert.equal(haproxy.pipe!.blockedWrites, 1, "the ACK write is stuck");
+    const started = performance.now();
     await within(agent.drain(), 3000, "drain() to settle with a stuck write");
+    const waited = performance.now() - started;
+    // The connection is busy (its ACK is not written) until shutdownTimeout gives up on it.
+    assert.ok(
+      waited >= 295,
+      `drain() gave up after ${waited.toFixed(0)} ms, before shutdownTimeout`,
+    );
     assert.equal(agent.connectionCount, 0);
     await closedWithin(haproxy, 500);
   } finally {
