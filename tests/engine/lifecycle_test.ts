@@ -135,6 +135,11 @@ test("drain(): a never-resolving handler gets the fallback ACK after shutdownTim
     const waited = Date.now() - started;
     assert.ok(waited >= 70, `the fallback ACK waited for shutdownTimeout (${waited} ms)`);
     assert.equal(signal?.aborted, true);
+    const reason = signal?.reason as { status?: number; message?: string };
+    assert.deepEqual([reason.status, reason.message], [
+      Status.Normal,
+      "the agent is shutting down",
+    ]);
     assertDisconnect(await haproxy.nextFrame(), Status.Normal);
     await closedWithin(haproxy);
     await within(draining, 2000, "drain() to settle");
@@ -152,8 +157,11 @@ test("drain(): a connection still waiting for its HELLO gets AGENT-DISCONNECT st
   const agent = new Agent({ logger: silentLogger });
   const haproxy = HaproxySimulator.connect(agent);
   try {
+    const started = performance.now();
     const draining = agent.drain();
     assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    const waited = performance.now() - started;
+    assert.ok(waited < 100, `the goodbye came after ${waited.toFixed(0)} ms, not at once`);
     await closedWithin(haproxy);
     await within(draining, 1000, "drain() to settle");
   } finally {
@@ -360,4 +368,57 @@ test("drain(): under steady load, HAProxy 2.6/3.0 get the goodbye at the first m
   }
   assert.ok(elapsed["2.6"] < 1000, `2.6: goodbye after ${elapsed["2.6"].toFixed(0)} ms`);
   assert.ok(elapsed["3.x"] >= 1400, `3.x: goodbye after ${elapsed["3.x"].toFixed(0)} ms`);
+});
+
+test("drain(): on the HAProxy 2.6/3.0 fast path, a NOTIFY answered in the first quiet period does not cost a second one", async () => {
+  const elapsed: Record<string, number> = {};
+  for (const flavor of ["2.6", "3.x"] as const) {
+    const agent = new Agent({ logger: silentLogger })
+      .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+    const haproxy = HaproxySimulator.connect(agent, { flavor });
+    try {
+      await haproxy.hello();
+      const started = performance.now();
+      const draining = agent.drain();
+      const goodbye = haproxy.nextFrame();
+      await delay(100);
+      assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
+      assertDisconnect(await goodbye, Status.Normal);
+      elapsed[flavor] = performance.now() - started;
+      await within(draining, 2000, "drain() to settle");
+    } finally {
+      await shut(haproxy);
+    }
+  }
+  // 2.6: the first check at 250 ms saw the NOTIFY, nothing is in flight: 5 ms more. 3.x: another
+  // full quiet period.
+  assert.ok(elapsed["2.6"] >= 245 && elapsed["2.6"] < 400, `2.6: ${elapsed["2.6"].toFixed(0)} ms`);
+  assert.ok(elapsed["3.x"] >= 490, `3.x: ${elapsed["3.x"].toFixed(0)} ms`);
+});
+
+test("drain(): on the HAProxy 2.6/3.0 fast path, the goodbye follows the last ACK within moments", async () => {
+  const gate = deferred();
+  const agent = new Agent({ logger: silentLogger }).on("slow", async (_message, context) => {
+    await gate.promise;
+    context.setVar("txn", "slow", true);
+  });
+  const haproxy = HaproxySimulator.connect(agent, { flavor: "2.6" });
+  try {
+    await haproxy.hello();
+    const slow = haproxy.notify([{ name: "slow" }]);
+    await tick();
+    const draining = agent.drain();
+    // The first check (250 ms) finds the handler running; it finishes at 350 ms.
+    await delay(350);
+    gate.resolve();
+    assert.deepEqual((await slow).vars, { "txn.slow": true });
+    const acked = performance.now();
+    assertDisconnect(await haproxy.nextFrame(), Status.Normal);
+    const after = performance.now() - acked;
+    assert.ok(after < 100, `the goodbye came ${after.toFixed(0)} ms after the last ACK`);
+    await within(draining, 2000, "drain() to settle");
+  } finally {
+    gate.resolve();
+    await shut(haproxy);
+  }
 });
