@@ -2,37 +2,17 @@
 // server, each drained with the agent) and its own, for transports of the caller's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataType } from "../../src/codec/typed_value.ts";
-import { encodeFrame, FrameType } from "../../src/codec/frame.ts";
-import { NamedValue } from "../../src/codec/kv_list.ts";
 import { Status } from "../../src/codec/status.ts";
 import { Agent } from "../../src/engine/agent.ts";
-import type { Transport } from "../../src/engine/transport.ts";
-import { assertDisconnect, framesOf, RecordingLogger, within } from "./_helpers.ts";
+import {
+  assertDisconnect,
+  haproxyHello,
+  RecordingLogger,
+  TestTransport,
+  within,
+} from "./_helpers.ts";
 
-/** A socket that takes every write at once and records it. */
-class Recorder implements Transport {
-  readonly remoteAddress = "192.0.2.1:5000";
-  readonly writes: Uint8Array[] = [];
-  closed = false;
-  write(bytes: Uint8Array): undefined {
-    this.writes.push(bytes);
-  }
-  close(): void {
-    this.closed = true;
-  }
-  pause(): void {}
-  resume(): void {}
-}
-
-const HELLO = encodeFrame({
-  type: FrameType.HaproxyHello,
-  items: [
-    new NamedValue("supported-versions", DataType.String, "2.0"),
-    new NamedValue("max-frame-size", DataType.Uint32, 16380),
-    new NamedValue("capabilities", DataType.String, "pipelining"),
-  ],
-});
+const HELLO = haproxyHello();
 
 test("Agent lists its message names in order, declared messages by their name", () => {
   const agent = new Agent();
@@ -48,30 +28,38 @@ test("Agent.drain() drains the connections of every handler it gave out, which r
   const agent = new Agent({ logger });
   const handler = agent.connectionHandler();
   assert.equal(handler.logger, logger);
-  const socket = new Recorder();
+  const socket = new TestTransport();
   const sink = handler.accept(socket);
   assert.ok(sink !== undefined);
   sink.receive(HELLO);
-  const direct = agent.accept(new Recorder());
+  const direct = agent.accept(new TestTransport());
   assert.ok(direct !== undefined);
   const draining = agent.drain();
   await within(
     (async () => {
-      while (!socket.closed) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (socket.closes === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     })(),
     2000,
     "the drained connection to close",
   );
-  const frames = socket.writes.flatMap(framesOf);
+  const frames = socket.frames();
   assertDisconnect(frames.at(-1)!, Status.Normal);
   sink.closed();
   direct.closed();
   await within(draining, 1000, "drain() to settle");
-  assert.equal(handler.accept(new Recorder()), undefined, "a drained handler refuses connections");
-  assert.equal(agent.accept(new Recorder()), undefined, "so does the agent's own, once drained");
+  assert.equal(
+    handler.accept(new TestTransport()),
+    undefined,
+    "a drained handler refuses connections",
+  );
+  assert.equal(
+    agent.accept(new TestTransport()),
+    undefined,
+    "so does the agent's own, once drained",
+  );
   assert.ok(
     logger.at("debug").some((line) =>
-      /refused a connection from 192\.0\.2\.1:5000/.test(line.message)
+      /refused a connection from 198\.51\.100\.1:4000/.test(line.message)
     ),
   );
 });
@@ -85,7 +73,7 @@ test("a connection handler with no connection drains at once", async () => {
 
 test("drain() waits for every connection, not the first one to close", async () => {
   const agent = new Agent({ shutdownTimeout: 5000 });
-  const sockets = [new Recorder(), new Recorder()];
+  const sockets = [new TestTransport(), new TestTransport()];
   const sinks = sockets.map((socket) => agent.accept(socket)!);
   for (const sink of sinks) sink.receive(HELLO);
   let settled = false;

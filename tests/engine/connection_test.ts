@@ -4,71 +4,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DataType } from "../../src/codec/typed_value.ts";
-import { encodeFrame, type Frame, FrameType } from "../../src/codec/frame.ts";
+import { encodeFrame, FrameType } from "../../src/codec/frame.ts";
 import { NamedValue } from "../../src/codec/kv_list.ts";
 import type { MessageInit } from "../../src/codec/message.ts";
 import { Status } from "../../src/codec/status.ts";
 import { Agent } from "../../src/engine/agent.ts";
 import type { AgentOptions } from "../../src/engine/options.ts";
-import type { Transport, TransportSink } from "../../src/engine/transport.ts";
+import type { TransportSink } from "../../src/engine/transport.ts";
 import {
   assertDisconnect,
-  type Deferred,
   deferred,
   delay,
-  framesOf,
+  haproxyHello,
   RecordingLogger,
+  TestTransport,
   tick,
 } from "./_helpers.ts";
 
-/** A socket the test drives: it records writes, and holds or fails them when told. */
-class TestTransport implements Transport {
-  readonly remoteAddress = "198.51.100.1:4000";
-  readonly writes: Uint8Array[] = [];
-  readonly held: Deferred<void>[] = [];
-  mode: "instant" | "held" | "fail" = "instant";
-  pauses = 0;
-  resumes = 0;
-  closes = 0;
-
-  write(bytes: Uint8Array): Promise<void> | undefined {
-    this.writes.push(bytes);
-    if (this.mode === "instant") return undefined;
-    if (this.mode === "fail") return Promise.reject(new Error("write EIO"));
-    const write = deferred();
-    this.held.push(write);
-    return write.promise;
-  }
-  close(): void {
-    this.closes++;
-  }
-  pause(): void {
-    this.pauses++;
-  }
-  resume(): void {
-    this.resumes++;
-  }
-  /** Every frame written so far. */
-  frames(): Frame[] {
-    return this.writes.flatMap(framesOf);
-  }
-  /** Lets every held write complete, one turn each. */
-  async release(): Promise<void> {
-    while (this.held.length > 0) {
-      this.held.shift()!.resolve();
-      await tick();
-    }
-  }
-}
-
-const HELLO = encodeFrame({
-  type: FrameType.HaproxyHello,
-  items: [
-    new NamedValue("supported-versions", DataType.String, "2.0"),
-    new NamedValue("max-frame-size", DataType.Uint32, 16380),
-    new NamedValue("capabilities", DataType.String, "pipelining,fragmentation"),
-  ],
-});
+const HELLO = haproxyHello("pipelining,fragmentation");
 
 function notify(streamId: number, ...messages: MessageInit[]): Uint8Array {
   return encodeFrame({ type: FrameType.Notify, streamId, frameId: 1, messages });
@@ -148,6 +101,7 @@ test("inFlight counts NOTIFYs from arrival until their ACK is taken by the socke
   await tick();
   await transport.release();
   assert.equal(sink.inFlight, 0);
+  assert.deepEqual([transport.pauses, transport.resumes], [0, 0], "reading never paused");
   sink.receive(notify(1, { name: "wait", args: [] }));
   assert.equal(sink.inFlight, 1, "its handler runs");
   gate.resolve();
@@ -205,6 +159,36 @@ test("a handler in flight sees its signal fire with status 1 when the socket clo
   assert.equal(transport.frames().filter((frame) => frame.type === FrameType.Ack).length, 0);
 });
 
+test("before the HELLO, a frame over 2048 bytes is refused with status 3", async () => {
+  const { transport, sink } = connect();
+  const big = encodeFrame({
+    type: FrameType.HaproxyHello,
+    items: [
+      new NamedValue("supported-versions", DataType.String, "2.0"),
+      new NamedValue("max-frame-size", DataType.Uint32, 16380),
+      new NamedValue("capabilities", DataType.String, "pipelining"),
+      new NamedValue("engine-id", DataType.String, "e".repeat(2100)),
+    ],
+  });
+  sink.receive(big);
+  await tick();
+  const frames = transport.frames();
+  assert.equal(frames.length, 1);
+  assertDisconnect(frames[0], Status.FrameTooBig);
+});
+
+test("frames that follow HAProxy's DISCONNECT in the same chunk are not handled", async () => {
+  let calls = 0;
+  const { agent, transport, sink } = connect();
+  agent.on("ping", () => void calls++);
+  sink.receive(HELLO);
+  sink.receive(concat(haproxyDisconnect(0), notify(3, ping)));
+  await tick();
+  assert.equal(calls, 0);
+  const types = transport.frames().map((frame) => frame.type);
+  assert.deepEqual(types, [FrameType.AgentHello, FrameType.AgentDisconnect]);
+});
+
 test("frames that follow a protocol error in the same chunk are not handled", async () => {
   let calls = 0;
   const { agent, transport, sink } = connect();
@@ -230,13 +214,31 @@ test("reading stops each time maxInFlight ACKs wait for the socket, and resumes 
   sink.receive(concat(notify(1, ping), notify(3, ping), notify(5, ping)));
   assert.equal(sink.inFlight, 1, "the first ACK waits; the others are not read yet");
   assert.equal(transport.pauses, 1);
+  // A chunk the socket still delivers while paused does not pause it twice.
+  sink.receive(notify(7, ping));
+  assert.equal(transport.pauses, 1);
   await tick();
   await transport.release();
-  assert.equal(transport.pauses, 3, "paused again for the second and the third ACK");
-  assert.equal(transport.resumes, 3);
+  assert.equal(transport.pauses, 4, "paused again for each of the next ACKs");
+  assert.equal(transport.resumes, 4);
   assert.equal(sink.inFlight, 0);
   const acks = transport.frames().filter((frame) => frame.type === FrameType.Ack);
-  assert.deepEqual(acks.map((frame) => frame.streamId), [1, 3, 5]);
+  assert.deepEqual(acks.map((frame) => frame.streamId), [1, 3, 5, 7]);
+  assert.deepEqual(transport.writes.map((bytes) => bytes.length > 0), [true, true, true, true]);
+});
+
+test("a held write that fails after the socket closed is not reported again", async () => {
+  const { agent, logger, transport, sink } = connect();
+  agent.on("ping", (_m, context) => context.setVar("txn", "pong", true));
+  transport.mode = "held";
+  sink.receive(concat(HELLO, notify(1, ping)));
+  await tick();
+  assert.equal(transport.held.length, 1);
+  sink.closed();
+  transport.held[0].reject(new Error("write EPIPE"));
+  await tick();
+  assert.equal(transport.closes, 0, "the socket is not closed a second time");
+  assert.deepEqual(logger.at("warn"), []);
 });
 
 test("each NOTIFY shed past maxInFlight gets the fallback at once and one warning", async () => {

@@ -180,7 +180,7 @@ test("drain(): an idle connection is closed after a short quiet period; with no 
     assertDisconnect(await haproxy.nextFrame(), Status.Normal);
     const waited = performance.now() - started;
     // The quiet period is 250 ms: no sooner (a NOTIFY may be on the wire), and not much later.
-    assert.ok(waited >= 245 && waited < 1000, `the goodbye came after ${waited.toFixed(0)} ms`);
+    assert.ok(waited >= 245 && waited < 450, `the goodbye came after ${waited.toFixed(0)} ms`);
     await closedWithin(haproxy);
     await within(draining, 1000, "drain() to settle");
   } finally {
@@ -317,25 +317,30 @@ test("drain(): the bytes of a NOTIFY half received are in flight: it is answered
   }
 });
 
-test("drain(): the goodbye waits a quiet period first, so a NOTIFY already on the wire is answered", async () => {
-  const agent = new Agent({ logger: silentLogger })
-    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
-  const haproxy = HaproxySimulator.connect(agent);
-  try {
-    await haproxy.hello();
-    const started = performance.now();
-    const draining = agent.drain();
-    const goodbye = haproxy.nextFrame();
-    await delay(100);
-    assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
-    assertDisconnect(await goodbye, Status.Normal);
-    const waited = performance.now() - started;
-    // 250 ms of quiet after the NOTIFY at about 100 ms.
-    assert.ok(waited >= 330, `the goodbye came after a quiet period (${waited.toFixed(0)} ms)`);
-    await within(draining, 2000, "drain() to settle");
-  } finally {
-    await shut(haproxy);
+test("drain(): the goodbye waits a quiet period first, so a NOTIFY already on the wire is answered; on 2.6/3.0 it costs no second one", async () => {
+  const elapsed: Record<string, number> = {};
+  for (const flavor of ["2.6", "3.x"] as const) {
+    const agent = new Agent({ logger: silentLogger })
+      .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+    const haproxy = HaproxySimulator.connect(agent, { flavor });
+    try {
+      await haproxy.hello();
+      const started = performance.now();
+      const draining = agent.drain();
+      const goodbye = haproxy.nextFrame();
+      await delay(100);
+      assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
+      assertDisconnect(await goodbye, Status.Normal);
+      elapsed[flavor] = performance.now() - started;
+      await within(draining, 2000, "drain() to settle");
+    } finally {
+      await shut(haproxy);
+    }
   }
+  // 2.6: the first check at 250 ms saw the NOTIFY, nothing is in flight: 5 ms more. 3.x: another
+  // full quiet period.
+  assert.ok(elapsed["2.6"] >= 245 && elapsed["2.6"] < 400, `2.6: ${elapsed["2.6"].toFixed(0)} ms`);
+  assert.ok(elapsed["3.x"] >= 490, `3.x: ${elapsed["3.x"].toFixed(0)} ms`);
 });
 
 test("drain(): under steady load, HAProxy 2.6/3.0 get the goodbye at the first moment nothing is in flight; 3.1+ only once quiet", async () => {
@@ -368,32 +373,6 @@ test("drain(): under steady load, HAProxy 2.6/3.0 get the goodbye at the first m
   }
   assert.ok(elapsed["2.6"] < 1000, `2.6: goodbye after ${elapsed["2.6"].toFixed(0)} ms`);
   assert.ok(elapsed["3.x"] >= 1400, `3.x: goodbye after ${elapsed["3.x"].toFixed(0)} ms`);
-});
-
-test("drain(): on the HAProxy 2.6/3.0 fast path, a NOTIFY answered in the first quiet period does not cost a second one", async () => {
-  const elapsed: Record<string, number> = {};
-  for (const flavor of ["2.6", "3.x"] as const) {
-    const agent = new Agent({ logger: silentLogger })
-      .on("ping", (_message, context) => context.setVar("txn", "pong", true));
-    const haproxy = HaproxySimulator.connect(agent, { flavor });
-    try {
-      await haproxy.hello();
-      const started = performance.now();
-      const draining = agent.drain();
-      const goodbye = haproxy.nextFrame();
-      await delay(100);
-      assert.deepEqual((await haproxy.notify([{ name: "ping" }])).vars, { "txn.pong": true });
-      assertDisconnect(await goodbye, Status.Normal);
-      elapsed[flavor] = performance.now() - started;
-      await within(draining, 2000, "drain() to settle");
-    } finally {
-      await shut(haproxy);
-    }
-  }
-  // 2.6: the first check at 250 ms saw the NOTIFY, nothing is in flight: 5 ms more. 3.x: another
-  // full quiet period.
-  assert.ok(elapsed["2.6"] >= 245 && elapsed["2.6"] < 400, `2.6: ${elapsed["2.6"].toFixed(0)} ms`);
-  assert.ok(elapsed["3.x"] >= 490, `3.x: ${elapsed["3.x"].toFixed(0)} ms`);
 });
 
 test("drain(): on the HAProxy 2.6/3.0 fast path, the goodbye follows the last ACK within moments", async () => {

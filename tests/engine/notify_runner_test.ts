@@ -175,17 +175,26 @@ test("NotifyRunner takes null and undefined from a handler as no actions, and sa
   );
 });
 
-test("NotifyRunner answers with the fallback when reading a result's then throws", () => {
+test("NotifyRunner answers with the fallback when reading a result's then throws, with that error", () => {
+  const thrown = new Error("no then for you");
   const trap = Object.defineProperty({}, "then", {
     get() {
-      throw new Error("no then for you");
+      throw thrown;
     },
   });
-  const { answers, run } = setup({ trap: () => trap as never });
-  run("trap");
-  assert.equal(answers.length, 1);
-  assert.equal(answers[0].outcome, "error");
-  assert.deepEqual(answers[0].actions, FALLBACK);
+  const errors: unknown[] = [];
+  const runner = new NotifyRunner(
+    { messageHandler: () => () => trap as never, notifyHandler: undefined },
+    { processingTimeout: 0, fallbackActions: FALLBACK },
+    {
+      finished: (_job, actions, outcome, error) => {
+        assert.deepEqual([actions, outcome], [FALLBACK, "error"]);
+        errors.push(error);
+      },
+    },
+  );
+  runner.run(new NotifyJob({ engineId: "e", remoteAddress: "r" }, 1, 1, [new Message("t", [])], 0));
+  assert.deepEqual(errors, [thrown]);
 });
 
 test("NotifyRunner: a thenable that calls back twice counts once, and later handlers run once", async () => {
