@@ -158,9 +158,9 @@ function checkName(name: string): string {
  *
  * @example
  * ```ts
- * import { setVar, Value } from "@spoa/agent";
+ * import { dataTypeName, setVar, Value } from "@spoa/agent";
  * const actions = [setVar("sess", "ip_score", 42), setVar("txn", "tag", Value.uint32(7))];
- * console.log(actions[0].value.type); // 4 (INT64)
+ * console.log(dataTypeName(actions[0].value.type), dataTypeName(actions[1].value.type)); // INT64 UINT32
  * ```
  */
 export function setVar(

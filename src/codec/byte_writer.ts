@@ -25,7 +25,7 @@ const SLAB_MAX = 64 * 1024;
  * const writer = new ByteWriter(64);
  * writer.varint(16380);
  * writer.string("héllo");
- * console.log(writer.take()); // Uint8Array [ 252, 240, 6, 6, 104, 195, 169, 108, 108, 111 ]
+ * console.log(writer.take().join(" ")); // 252 240 6 6 104 195 169 108 108 111
  * ```
  */
 export class ByteWriter {

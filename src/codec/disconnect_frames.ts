@@ -28,7 +28,7 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { truncateUtf8 } from "@spoa/agent/codec";
- * console.log(truncateUtf8("héllo", 2)); // "h"
+ * console.log(JSON.stringify(truncateUtf8("héllo", 2))); // "h"
  * ```
  */
 export function truncateUtf8(text: string, maxBytes: number): string {

@@ -38,10 +38,11 @@ export interface HaproxyHelloInit {
  * ```ts
  * import { ByteWriter, writeHaproxyHello } from "@spoa/agent/codec";
  * const writer = new ByteWriter(256);
- * writeHaproxyHello(writer, {
+ * const length = writeHaproxyHello(writer, {
  *   supportedVersions: "2.0", maxFrameSize: 16380, capabilities: "", healthcheck: true,
  * });
- * console.log(writer.length); // 78, as `option spop-check` sends it
+ * // The frame `option spop-check` sends is 78 bytes; the writer holds its 4-byte length too.
+ * console.log(length, writer.length); // 78 82
  * ```
  */
 export function writeHaproxyHello(writer: ByteWriter, init: HaproxyHelloInit): number {

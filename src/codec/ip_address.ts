@@ -12,7 +12,7 @@
  * ```ts
  * import { Ipv4Address } from "@spoa/agent";
  * const address = Ipv4Address.parse("192.0.2.7");
- * console.log(String(address), address.bytes); // 192.0.2.7 Uint8Array [ 192, 0, 2, 7 ]
+ * console.log(String(address), address.bytes); // 192.0.2.7 Uint8Array(4) [ 192, 0, 2, 7 ]
  * ```
  */
 export class Ipv4Address {

@@ -70,7 +70,7 @@ const MESSAGES: Readonly<Record<number, string>> = {
  * @example Name a status code
  * ```ts
  * import { Status, statusMessage } from "@spoa/agent";
- * console.log(statusMessage(Status.FrameTooBig)); // "frame is too big"
+ * console.log(statusMessage(Status.FrameTooBig)); // frame is too big
  * ```
  */
 export function statusMessage(status: number): string {

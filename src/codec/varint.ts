@@ -66,7 +66,7 @@ export function varintLength(value: number | bigint): number {
  * import { writeVarint } from "./varint.ts";
  * const bytes = new Uint8Array(10);
  * const end = writeVarint(bytes, 0, 16380);
- * console.log(bytes.subarray(0, end)); // Uint8Array [ 252, 240, 6 ]
+ * console.log(bytes.subarray(0, end)); // Uint8Array(3) [ 252, 240, 6 ]
  * ```
  */
 export function writeVarint(bytes: Uint8Array, offset: number, value: number | bigint): number {
@@ -115,7 +115,7 @@ export function writeVarint(bytes: Uint8Array, offset: number, value: number | b
  * @example
  * ```ts
  * import { encodeVarint } from "./varint.ts";
- * console.log(encodeVarint(2288)); // Uint8Array [ 240, 128, 0 ]
+ * console.log(encodeVarint(2288)); // Uint8Array(3) [ 240, 128, 0 ]
  * ```
  */
 export function encodeVarint(value: number | bigint): Uint8Array {

@@ -46,9 +46,9 @@ export interface CheckOptions extends ConfigOptions {
  * const check = defineMessage({ name: "check", args: { ip: "src" }, event: "on-client-session" });
  * const engine = defineEngine({ name: "waf", messages: [check] });
  * const agent = new Agent().on("chek", () => {});
- * for (const finding of checkConfig(engine, { haproxy: "3.2", agent })) {
- *   console.log(finding.severity, finding.code); // error handler-without-message, ...
- * }
+ * const findings = checkConfig(engine, { haproxy: "3.2", agent });
+ * console.log(findings.length, findings[0].severity, findings[0].code); // 2 error handler-without-message
+ * console.log(findings[1].code); // message-without-handler
  * ```
  */
 export function checkConfig(engine: SpoeEngine, options: CheckOptions): Finding[] {

@@ -160,7 +160,7 @@ export class Agent implements ConnectionService {
    *
    * @param transport The socket.
    * @returns The sink to feed, or `undefined` when `maxConnections` is reached
-   *   or the agent is draining: close the socket.
+   *   or once the agent drains: close the socket.
    */
   accept(transport: Transport): TransportSink | undefined {
     if (this.#direct === undefined) {
@@ -179,8 +179,11 @@ export class Agent implements ConnectionService {
    * @returns A promise that settles when every connection is closed.
    */
   async drain(): Promise<void> {
+    // The agent's own group drains too, and refuses the connections accept() is given later.
+    if (this.#direct === undefined) {
+      this.#groups.add(this.#direct = new ConnectionGroup(this.#host));
+    }
     const groups = [...this.#groups];
-    this.#direct = undefined;
     await Promise.all(groups.map((group) => group.drain()));
     for (const group of groups) this.#groups.delete(group);
     this.#host.log.flush();

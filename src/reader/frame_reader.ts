@@ -46,9 +46,11 @@ export interface FrameReaderOptions {
  * import { FrameReader } from "@spoa/agent/codec";
  * const reader = new FrameReader();
  * reader.push(new Uint8Array([0, 0, 0, 7, 2, 0, 0, 0]));
- * console.log(reader.next()); // undefined: the frame is not complete yet
+ * // The frame is not complete yet:
+ * console.log(reader.next()); // undefined
  * reader.push(new Uint8Array([1, 0, 0]));
- * console.log(reader.next()); // Uint8Array(7) [ 2, 0, 0, 0, 1, 0, 0 ]
+ * // The frame, without its 4-byte length:
+ * console.log(reader.next()?.join(" ")); // 2 0 0 0 1 0 0
  * ```
  */
 export class FrameReader {

@@ -531,14 +531,29 @@ export function adapterSuite(label: string, listen: ListenFunction, features: Su
       }
       peer.send(concat(flood));
       await settled(() => calls, 150, 2000);
-      // The agent's writes are stuck: close() gives up on them (shutdownTimeout + 1 s)...
-      await within(server.close(), 3000, "close()");
-      assert.equal(agent.connectionCount, 0);
-      // ...and the adapter closes the socket itself within its own grace (2 s). The peer still
-      // does not read; it notices the close when a write of its own meets the reset.
+      // The agent's writes are stuck: after shutdownTimeout (100 ms) close() gives up on them and
+      // closes the socket, which sends nothing more and drops the peer after its grace (2 s): the
+      // socket ends, and close() settles, about 2.1 s after close() was called, not before.
+      const started = performance.now();
+      const closing = server.close();
+      // The peer still does not read; it notices the close when a write of its own meets the reset.
       const poke = setInterval(() => peer!.socket.write(new Uint8Array(16)), 50);
       try {
-        await within(peer.closed, 3000, "the socket to be closed");
+        await within(closing, 3000, "close()");
+        const closedAfter = performance.now() - started;
+        assert.equal(agent.connectionCount, 0);
+        await within(peer.closed, 1000, "the socket to be closed");
+        const droppedAfter = performance.now() - started;
+        assert.ok(
+          closedAfter >= 2050,
+          `close() settled after ${closedAfter.toFixed(0)} ms, before shutdownTimeout + the grace`,
+        );
+        assert.ok(
+          droppedAfter >= 2050,
+          `the peer was dropped after ${
+            droppedAfter.toFixed(0)
+          } ms, before shutdownTimeout + the grace`,
+        );
       } finally {
         clearInterval(poke);
       }
@@ -693,33 +708,51 @@ export function adapterSuite(label: string, listen: ListenFunction, features: Su
     }
   });
 
-  if (features.reusePort) {
-    test(`${label}: reusePort lets two servers share a port`, async () => {
-      const a = await start({}, { reusePort: true });
-      let b: Awaited<ReturnType<typeof start>> | undefined;
-      try {
-        if (a.server.address.transport !== "tcp") throw new Error("expected TCP");
-        const port = a.server.address.port;
-        b = await start({}, { port, reusePort: true });
-        assert.deepEqual(b.server.address, a.server.address);
-        let servedByA = 0;
-        let servedByB = 0;
-        a.agent.on("who", () => void servedByA++);
-        b.agent.on("who", () => void servedByB++);
-        // The kernel spreads connections by a hash of the addresses: 32 reach both.
-        for (let i = 0; i < 32; i++) {
-          const haproxy = await HaproxySimulator.connectSocket({ port });
-          await haproxy.hello();
-          await haproxy.notify([{ name: "who" }]);
-          haproxy.close();
-          await within(haproxy.closed, 2000, "the connection to close");
-        }
-        assert.equal(servedByA + servedByB, 32);
-        assert.ok(servedByA > 0 && servedByB > 0, `served ${servedByA} and ${servedByB}`);
-      } finally {
-        await a.server.close();
-        await b?.server.close();
+  if (features.reusePort) reusePortTest(label, listen);
+}
+
+/**
+ * Registers the reusePort test: two servers bound to one port with `reusePort` both serve
+ * traffic, each NOTIFY answered by the agent whose handler ran.
+ *
+ * @param label The name prefix.
+ * @param listen How to start a server.
+ */
+export function reusePortTest(label: string, listen: ListenFunction): void {
+  test(`${label}: reusePort lets two servers share a port, and both serve NOTIFYs`, async () => {
+    const logger = recordingLogger();
+    const served = { a: 0, b: 0 };
+    const agentFor = (name: "a" | "b") =>
+      new Agent({ logger }).on("who", (_message, context) => {
+        served[name]++;
+        context.setVar("txn", "server", name);
+      });
+    const a = await listen(agentFor("a"), { port: 0, reusePort: true });
+    let b: AgentServer | undefined;
+    try {
+      if (a.address.transport !== "tcp") throw new Error("expected TCP");
+      const port = a.address.port;
+      b = await listen(agentFor("b"), { port, reusePort: true });
+      assert.deepEqual(b.address, a.address);
+      // The kernel spreads connections by a hash of the addresses: 32 reach both (all 32 on one
+      // server has a chance of 2^-31).
+      const answered = { a: 0, b: 0 };
+      for (let i = 0; i < 32; i++) {
+        const haproxy = await HaproxySimulator.connectSocket({ port });
+        await haproxy.hello();
+        const server = (await haproxy.notify([{ name: "who" }])).vars["txn.server"];
+        assert.ok(server === "a" || server === "b", `answered by ${String(server)}`);
+        answered[server]++;
+        haproxy.close();
+        await within(haproxy.closed, 2000, "the connection to close");
       }
-    });
-  }
+      assert.deepEqual(answered, served, "each ACK came from the server whose handler ran");
+      assert.ok(served.a > 0 && served.b > 0, `served ${served.a} and ${served.b}`);
+      assert.deepEqual(logger.errors, []);
+      assert.deepEqual(logger.warnings, []);
+    } finally {
+      await a.close();
+      await b?.close();
+    }
+  });
 }

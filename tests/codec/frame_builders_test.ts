@@ -2,7 +2,7 @@
 // byte-exact against frames captured from real HAProxy, and the 255-byte DISCONNECT rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setVar } from "../../src/codec/action.ts";
+import { setVar, unsetVar } from "../../src/codec/action.ts";
 import { ByteWriter } from "../../src/codec/byte_writer.ts";
 import {
   decodeDisconnect,
@@ -116,6 +116,49 @@ test("readDisconnect() reads the status from any integer type, and misses nothin
     status: undefined,
     message: "",
   });
+});
+
+test("readDisconnect() takes only a status-code that is an integer and a message that is a string", () => {
+  const items = (...list: NamedValue[]) => readDisconnect(list);
+  // A UINT64 past 2^53 is no status code a peer means.
+  assert.equal(items(new NamedValue("status-code", DataType.Uint64, 2n ** 60n)).status, undefined);
+  // Hand-made items whose type and value disagree are not read either.
+  assert.equal(items(new NamedValue("status-code", DataType.Null, 3 as never)).status, undefined);
+  assert.equal(items(new NamedValue("status-code", DataType.Binary, 3 as never)).status, undefined);
+  // Other numeric items, and a message that is not a string, change nothing.
+  assert.deepEqual(
+    items(
+      new NamedValue("status-code", DataType.Uint32, 2),
+      new NamedValue("other", DataType.Uint32, 7),
+      new NamedValue("message", DataType.Uint32, 5),
+    ),
+    { status: 2, message: "" },
+  );
+  assert.deepEqual(items(new NamedValue("message", DataType.String, "bye")), {
+    status: undefined,
+    message: "bye",
+  });
+});
+
+test("writeAck() with maxLength writes every action of an ACK that fits exactly", () => {
+  const actions = [setVar("txn", "a", 1), unsetVar("txn", "b")];
+  const whole = built((w) => writeAck(w, 1, 1, actions)).length - 4;
+  for (const before of [0, 10]) {
+    const writer = new ByteWriter(16);
+    writer.bytes(new Uint8Array(before));
+    const length = writeAck(writer, 1, 1, actions, whole);
+    assert.equal(length, whole, `returned length, ${before} bytes before the frame`);
+    const frame = decodeFrame(writer.take().subarray(before + 4));
+    assert.deepEqual(frame.actions?.map((action) => action.name), ["a", "b"]);
+  }
+  // One byte less and the ACK says it does not fit (the caller then drops its actions).
+  assert.ok(writeAck(new ByteWriter(16), 1, 1, actions, whole - 1) > whole - 1);
+});
+
+test("writeHaproxyHello() without capabilities sends no capabilities item", () => {
+  const bytes = built((w) => writeHaproxyHello(w, { supportedVersions: "2.0", maxFrameSize: 256 }));
+  const frame = decodeFrame(bytes.subarray(4));
+  assert.deepEqual(frame.items?.map((item) => item.name), ["supported-versions", "max-frame-size"]);
 });
 
 test("writeNotify() and writeAck() match HAProxy's captured NOTIFY layout and an ACK the agent sends", () => {

@@ -249,6 +249,79 @@ describe("toTypedValue()", () => {
     assert.throws(() => toTypedValue(-(2n ** 63n) - 1n), RangeError);
   });
 
+  test("Value constructors and toTypedValue() say what they refused and why", () => {
+    const cases: ReadonlyArray<readonly [() => unknown, string, string]> = [
+      [
+        () => Value.int32(2 ** 31),
+        "RangeError",
+        "Cannot make INT32: 2147483648 is outside -2147483648 to 2147483647",
+      ],
+      [() => Value.uint32(-1), "RangeError", "Cannot make UINT32: -1 is outside 0 to 4294967295"],
+      [
+        () => Value.int64(2n ** 63n),
+        "RangeError",
+        "Cannot make INT64: 9223372036854775808 is outside -9223372036854775808 to 9223372036854775807",
+      ],
+      [
+        () => Value.uint64(-1n),
+        "RangeError",
+        "Cannot make UINT64: -1 is outside 0 to 18446744073709551615",
+      ],
+      [
+        () => Value.int64(2 ** 60),
+        "RangeError",
+        "Cannot make INT64: 1152921504606847000 is not an exact integer (use a bigint past 2^53)",
+      ],
+      [
+        () => Value.int32(1.5),
+        "RangeError",
+        "Cannot make INT32: 1.5 is not an exact integer (use a bigint past 2^53)",
+      ],
+      [
+        () => Value.uint64(null as unknown as number),
+        "TypeError",
+        "Cannot make UINT64: expected a number or bigint, got object",
+      ],
+      [
+        () => Value.string(5 as unknown as string),
+        "TypeError",
+        "Cannot make STRING: expected a string, got number",
+      ],
+      [
+        () => Value.binary([1] as unknown as Uint8Array),
+        "TypeError",
+        "Cannot make BINARY: expected a Uint8Array",
+      ],
+      [
+        () => toTypedValue(2 ** 60),
+        "RangeError",
+        "Cannot send 1152921504606847000: it is not an exact integer (use a bigint past 2^53)",
+      ],
+      [
+        () => toTypedValue(1.5),
+        "TypeError",
+        "Cannot send 1.5: SPOP has no floating-point type (round it, or send a string)",
+      ],
+      [
+        () => toTypedValue(new Date(0) as unknown as SpopValue),
+        "TypeError",
+        `Cannot send a value of type object (${String(new Date(0))}) over SPOP`,
+      ],
+    ];
+    for (const [fn, name, message] of cases) assert.throws(fn, { name, message });
+  });
+
+  test("Value.ipv4() and Value.ipv6() take text, bytes or an address (kept as is)", () => {
+    const v4 = Ipv4Address.parse("192.0.2.7");
+    const v6 = Ipv6Address.parse("2001:db8::1");
+    assert.equal(Value.ipv4(v4).value, v4);
+    assert.equal(Value.ipv6(v6).value, v6);
+    assert.equal(String(Value.ipv4(new Uint8Array([192, 0, 2, 8])).value), "192.0.2.8");
+    assert.equal(String(Value.ipv6(v6.bytes.slice()).value), "2001:db8::1");
+    assert.equal(String(Value.ipv4("192.0.2.9").value), "192.0.2.9");
+    assert.equal(String(Value.ipv6("::2").value), "::2");
+  });
+
   test("toTypedValue() keeps the type of a TypedValue", () => {
     const value = Value.uint32(7);
     assert.equal(toTypedValue(value), value);

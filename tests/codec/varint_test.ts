@@ -263,3 +263,49 @@ test("toUnsigned64() rejects fractions and values outside -2^63 to 2^64 - 1 with
     assert.throws(() => toUnsigned64(value), RangeError, `toUnsigned64(${value})`);
   }
 });
+
+describe("varint errors and large numbers", () => {
+  test("writeVarint() encodes an integer number past 2^53 as its exact value", () => {
+    for (const value of [2 ** 53, 2 ** 60, 2 ** 63, 2 ** 64 - 2 ** 12]) {
+      const bytes = new Uint8Array(MAX_VARINT_BYTES);
+      const end = writeVarint(bytes, 0, value);
+      assert.equal(
+        toHex(bytes.subarray(0, end)),
+        toHex(encodeVarint(BigInt(value))),
+        String(value),
+      );
+    }
+  });
+
+  test("writeVarint() says why it refuses a value", () => {
+    const bytes = new Uint8Array(MAX_VARINT_BYTES);
+    for (const value of [-1, -(2 ** 60), 1.5, 240.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => writeVarint(bytes, 0, value), {
+        name: "RangeError",
+        message: `Cannot encode varint: ${value} is not an unsigned integer`,
+      });
+    }
+    for (const value of [-1n, 2n ** 64n]) {
+      assert.throws(() => writeVarint(bytes, 0, value), {
+        name: "RangeError",
+        message: `Cannot encode varint: ${value} is outside 0 to 2^64-1`,
+      });
+    }
+  });
+
+  test("toUnsigned64() says why it refuses a value", () => {
+    const cases: ReadonlyArray<readonly [number | bigint, string]> = [
+      [1.5, "Cannot encode integer: 1.5 is not an exact 64-bit integer"],
+      [2 ** 64, `Cannot encode integer: ${2 ** 64} is not an exact 64-bit integer`],
+      [-1.5, "Cannot encode integer: -1.5 is not a 64-bit integer"],
+      [-(2 ** 64), `Cannot encode integer: ${-(2 ** 64)} is not a 64-bit integer`],
+      [2n ** 64n, "Cannot encode integer: 18446744073709551616 is outside -2^63 to 2^64-1"],
+      [-(2n ** 63n) - 1n, "Cannot encode integer: -9223372036854775809 is outside -2^63 to 2^64-1"],
+    ];
+    for (const [value, message] of cases) {
+      assert.throws(() => toUnsigned64(value), { name: "RangeError", message });
+    }
+    assert.equal(toUnsigned64(2 ** 63), 2n ** 63n);
+    assert.equal(toUnsigned64(-(2 ** 63)), 2n ** 63n);
+  });
+});

@@ -1,17 +1,22 @@
-// Agent processes: the examples run unchanged on Deno, Bun or Node 24, listening on a loopback
+// Agent processes: the examples (and the suite's own limits agent) run unchanged on Deno, Bun or Node 24, listening on a loopback
 // TCP port or a unix socket path. `Agent` survives restarts (a new process on the same address).
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { EXAMPLES_DIR, type Runtime, runtimeBin } from "./_env.ts";
 import { tcpListening, unixListening } from "./_net.ts";
 import { Proc, waitFor } from "./_proc.ts";
 
+/** An example, or "limits": the suite's own agent with small limits (_limits_agent.ts). */
 export type Example =
   | "ip_reputation"
   | "echo"
   | "jwt_auth"
   | "body_inspect"
   | "async_lookup"
-  | "rate_limit";
+  | "rate_limit"
+  | "limits";
+
+const LIMITS_AGENT = join(dirname(fileURLToPath(import.meta.url)), "_limits_agent.ts");
 
 /**
  * Deno's permissions for the examples the README gives them for (the others run with -A);
@@ -31,7 +36,7 @@ export function agentCommand(
   addr: string,
   args: readonly string[] = [],
 ): string[] {
-  const file = join(EXAMPLES_DIR, `${example}.ts`);
+  const file = example === "limits" ? LIMITS_AGENT : join(EXAMPLES_DIR, `${example}.ts`);
   switch (runtime) {
     case "deno": {
       const permissions = DENO_PERMISSIONS[example];

@@ -9,6 +9,7 @@ import { parseKv, rawRequest, request } from "./_net.ts";
 import { burst, countKinds, echoValue, type Outcome, sampleFailures, startLoad } from "./_load.ts";
 import { sleep, waitFor } from "./_proc.ts";
 import { expectedScore } from "./_iprep.ts";
+import { LIMIT_CASES } from "./_limit_cases.ts";
 
 export interface CaseResult {
   note: string;
@@ -382,8 +383,10 @@ const graceful: Case = {
     s.note += `; agent exited after ${exitMs} ms`;
     return withCounts(s, () => {
       assert.deepEqual(exit, { code: 0, signal: null }, `${s.note}: agent exit status`);
-      // Draining is answering what is in flight, not waiting for a forced shutdown.
+      // Draining is answering what is in flight, not waiting for a forced shutdown; and it is not
+      // an abrupt exit either: the first goodbye check comes after a 250 ms quiet period.
       assert.ok(exitMs < GRACEFUL_EXIT_MS, `${s.note}: the drain took ${exitMs} ms`);
+      assert.ok(exitMs >= 250, `${s.note}: the agent exited before the quiet period`);
       if (!isLegacy(c.version)) {
         assert.equal(countKinds(out).ok, out.length, `${s.note}: ${sampleFailures(out)}`);
         return;
@@ -422,7 +425,7 @@ const reload: Case = {
   timeoutMs: 60_000,
   appliesTo: always,
   async run(c) {
-    await ensureUp(c, ["iprep", "iprepUnix", "echo", "h1", "h2"]);
+    await ensureUp(c, ["iprep", "iprepUnix", "echo", "h1", "h2", "lim"]);
     const agents = Object.values(c.agents);
     // Traffic through every engine first, so that the old process holds agent connections
     // when it soft-stops (2.6/3.0 send DISCONNECT, 3.1+ reset the connections).
@@ -450,6 +453,7 @@ export const CASES: Case[] = [
   echo,
   concurrency,
   fragmentation,
+  ...LIMIT_CASES,
   restart,
   failover,
   graceful,

@@ -1,6 +1,6 @@
-// One HAProxy version × one agent runtime: rendered configs in a temp dir, five agent processes
-// (ip_reputation on TCP and on a unix socket, echo, and two echo agents behind one backend for
-// failover), one HAProxy. Every case of the combination shares them. Full logs and the rendered
+// One HAProxy version × one agent runtime: rendered configs in a temp dir, six agent processes
+// (ip_reputation on TCP and on a unix socket, echo, two echo agents behind one backend for
+// failover, and the limits agent), one HAProxy. Every case of the combination shares them. Full logs and the rendered
 // configs are written to .cache/e2e-logs/<version>-<runtime>/ when the combination stops.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ import { checkConfig, startHaproxy, waitServersUp } from "./_haproxy.ts";
 import { freePorts } from "./_net.ts";
 import type { Proc } from "./_proc.ts";
 
-export type AgentName = "iprep" | "iprepUnix" | "echo" | "h1" | "h2";
+export type AgentName = "iprep" | "iprepUnix" | "echo" | "h1" | "h2" | "lim";
 
 /** The HAProxy server (`backend/server`) in front of each agent. */
 export const SERVER_OF: Record<AgentName, string> = {
@@ -21,6 +21,7 @@ export const SERVER_OF: Record<AgentName, string> = {
   echo: "be_echo/e1",
   h1: "be_ha/h1",
   h2: "be_ha/h2",
+  lim: "be_lim/l1",
 };
 export const ALL_SERVERS = Object.values(SERVER_OF);
 
@@ -56,11 +57,12 @@ export class Combo {
       echo: new Agent("echo", runtime, "echo", tcp(ports.agentEcho)),
       h1: new Agent("h1", runtime, "echo", tcp(ports.agentH1)),
       h2: new Agent("h2", runtime, "echo", tcp(ports.agentH2)),
+      lim: new Agent("lim", runtime, "limits", tcp(ports.agentLim)),
     };
   }
 
   static async create(version: Version, runtime: Runtime): Promise<Combo> {
-    const p = await freePorts(11);
+    const p = await freePorts(13);
     const ports: Ports = {
       ready: p[0],
       iprep: p[1],
@@ -73,6 +75,8 @@ export class Combo {
       agentEcho: p[8],
       agentH1: p[9],
       agentH2: p[10],
+      lim: p[11],
+      agentLim: p[12],
     };
     return new Combo(version, runtime, ports);
   }

@@ -80,6 +80,8 @@ export interface Ports {
   agentEcho: number;
   agentH1: number;
   agentH2: number;
+  lim: number;
+  agentLim: number;
 }
 
 export interface Rendered {
@@ -126,6 +128,8 @@ export function writeConfigs(
       A_ECHO: String(ports.agentEcho),
       A_H1: String(ports.agentH1),
       A_H2: String(ports.agentH2),
+      P_LIM: String(ports.lim),
+      A_LIM: String(ports.agentLim),
     }),
   );
   return { haproxyCfg, spoeConf, statsSock };

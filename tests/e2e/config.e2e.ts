@@ -20,7 +20,7 @@ import { freePorts, parseKv, request } from "./_net.ts";
 import { defineEngine, defineMessage, generateConfig, SpoeEvent } from "../../src/config/mod.ts";
 
 /** Every example, and its engine's name (the SPOE file is `<engine>-spoe.conf`). */
-const EXAMPLES: Record<Example, string> = {
+const EXAMPLES: Record<Exclude<Example, "limits">, string> = {
   ip_reputation: "iprep",
   echo: "echo",
   jwt_auth: "jwt",

@@ -1,11 +1,12 @@
 // Shared helpers of the engine tests: a recording logger, a tap on the agent's transport (to count
-// writes and see every frame the agent sends), deferred promises and small timing helpers.
+// writes and see every frame the agent sends), a transport the test drives write by write,
+// deferred promises and small timing helpers.
 import assert from "node:assert/strict";
 import { ByteWriter } from "../../src/codec/byte_writer.ts";
-import { decodeFrame, type Frame, FrameType } from "../../src/codec/frame.ts";
+import { decodeFrame, encodeFrame, type Frame, FrameType } from "../../src/codec/frame.ts";
 import { NamedValue } from "../../src/codec/kv_list.ts";
 import { type MessageInit, writeMessages } from "../../src/codec/message.ts";
-import { toTypedValue } from "../../src/codec/typed_value.ts";
+import { DataType, toTypedValue } from "../../src/codec/typed_value.ts";
 import type { SpopValue } from "../../src/codec/typed_value.ts";
 import type { Agent } from "../../src/engine/agent.ts";
 import type { LogFields, Logger } from "../../src/engine/logger.ts";
@@ -213,4 +214,56 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+/** A socket the test drives: it records writes, and holds or fails them when told. */
+export class TestTransport implements Transport {
+  readonly remoteAddress = "198.51.100.1:4000";
+  readonly writes: Uint8Array[] = [];
+  readonly held: Deferred<void>[] = [];
+  mode: "instant" | "held" | "fail" = "instant";
+  pauses = 0;
+  resumes = 0;
+  closes = 0;
+
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    this.writes.push(bytes);
+    if (this.mode === "instant") return undefined;
+    if (this.mode === "fail") return Promise.reject(new Error("write EIO"));
+    const write = deferred();
+    this.held.push(write);
+    return write.promise;
+  }
+  close(): void {
+    this.closes++;
+  }
+  pause(): void {
+    this.pauses++;
+  }
+  resume(): void {
+    this.resumes++;
+  }
+  /** Every frame written so far. */
+  frames(): Frame[] {
+    return this.writes.flatMap(framesOf);
+  }
+  /** Lets every held write complete, one turn each. */
+  async release(): Promise<void> {
+    while (this.held.length > 0) {
+      this.held.shift()!.resolve();
+      await tick();
+    }
+  }
+}
+
+/** A HAPROXY-HELLO frame (with its length) offering these capabilities, as HAProxy 3.x sends it. */
+export function haproxyHello(capabilities = "pipelining", maxFrameSize = 16380): Uint8Array {
+  return encodeFrame({
+    type: FrameType.HaproxyHello,
+    items: [
+      new NamedValue("supported-versions", DataType.String, "2.0"),
+      new NamedValue("max-frame-size", DataType.Uint32, maxFrameSize),
+      new NamedValue("capabilities", DataType.String, capabilities),
+    ],
+  });
 }

@@ -90,3 +90,42 @@ test("FragmentAssembler.abort() forgets the NOTIFY under way; the next one start
   assembler.begin(1, 1, bytes(9));
   assert.deepEqual(assembler.continue(1, 1, true, bytes()), bytes(9));
 });
+
+test("FragmentAssembler's errors name the NOTIFY, the frame at fault and the limit", () => {
+  const message = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("did not throw");
+  };
+  const sized = new FragmentAssembler({ maxBytes: 10, maxFragments: 100 });
+  sized.begin(3, 2, bytes(1, 2, 3));
+  assert.equal(
+    message(() => sized.continue(3, 2, false, new Uint8Array(8))),
+    "fragmented NOTIFY 3/2 exceeds maxFragmentedSize (10 bytes)",
+  );
+  const counted = new FragmentAssembler({ maxBytes: 100, maxFragments: 2 });
+  counted.begin(5, 1, bytes());
+  counted.continue(5, 1, false, bytes());
+  assert.equal(
+    message(() => counted.continue(5, 1, false, bytes())),
+    "fragmented NOTIFY 5/1 exceeds maxFragments (2 frames)",
+  );
+  const busy = new FragmentAssembler({ maxBytes: 100, maxFragments: 10 });
+  busy.begin(7, 1, bytes());
+  assert.deepEqual([busy.active, busy.streamId, busy.frameId], [true, 7, 1]);
+  assert.equal(
+    message(() => busy.begin(9, 1, bytes())),
+    "NOTIFY 9/1 arrived inside the fragmented NOTIFY 7/1",
+  );
+  assert.equal(
+    message(() => busy.expectIdle(9, 4)),
+    "NOTIFY 9/4 arrived inside the fragmented NOTIFY 7/1",
+  );
+  assert.equal(
+    message(() => busy.continue(9, 1, false, bytes())),
+    "fragment 9/1 arrived inside the fragmented NOTIFY 7/1",
+  );
+});

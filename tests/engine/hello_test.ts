@@ -6,7 +6,9 @@ import { DataType } from "../../src/codec/typed_value.ts";
 import { FrameFlags, FrameType } from "../../src/codec/frame.ts";
 import { NamedValue } from "../../src/codec/kv_list.ts";
 import { Status } from "../../src/codec/status.ts";
+import { SpopError } from "../../src/codec/errors.ts";
 import { Agent } from "../../src/engine/agent.ts";
+import { negotiateHello } from "../../src/engine/hello.ts";
 import { silentLogger } from "../../src/engine/logger.ts";
 import { HaproxySimulator } from "../../src/testing/simulator.ts";
 import { assertDisconnect, closedWithin, item, RecordingLogger, shut, tap } from "./_helpers.ts";
@@ -257,4 +259,57 @@ test("An engine-id that is not a STRING is not taken as the engine-id", async ()
   } finally {
     await shut(haproxy);
   }
+});
+
+test("negotiateHello() reads a version as MAJOR.MINOR numbers, nothing around them", () => {
+  const hello = (versions: string) =>
+    negotiateHello(
+      [
+        new NamedValue("supported-versions", DataType.String, versions),
+        new NamedValue("max-frame-size", DataType.Uint32, 16380),
+        new NamedValue("capabilities", DataType.String, ""),
+      ],
+      65532,
+      true,
+    );
+  for (const accepted of ["2.0", "2.00", "02.0", " 2.0 ", "1.0, 2.0", "2.0,3.0"]) {
+    assert.equal(hello(accepted).version, "2.0", accepted);
+  }
+  for (const refused of ["2.0.1", "x2.0", "2.0x", "12.0", "2.1", "2", ""]) {
+    assert.throws(
+      () => hello(refused),
+      (error: unknown) => error instanceof SpopError && error.status === Status.BadVersion,
+      refused,
+    );
+  }
+});
+
+test("negotiateHello() takes max-frame-size of any integer type only, and reads healthcheck only when true", () => {
+  const items = (size: NamedValue, ...more: NamedValue[]) => [
+    new NamedValue("supported-versions", DataType.String, "2.0"),
+    size,
+    new NamedValue("capabilities", DataType.String, "pipelining"),
+    ...more,
+  ];
+  for (const type of [DataType.Int32, DataType.Uint32, DataType.Int64, DataType.Uint64]) {
+    const result = negotiateHello(items(new NamedValue("max-frame-size", type, 1024)), 65532, true);
+    assert.equal(result.maxFrameSize, 1024);
+  }
+  for (
+    const size of [
+      new NamedValue("max-frame-size", DataType.Boolean, true),
+      new NamedValue("max-frame-size", DataType.Null, null),
+      new NamedValue("max-frame-size", DataType.String, "1024"),
+    ]
+  ) {
+    assert.throws(
+      () => negotiateHello(items(size), 65532, true),
+      (error: unknown) => error instanceof SpopError && error.status === Status.InvalidFrame,
+    );
+  }
+  const size = new NamedValue("max-frame-size", DataType.Uint32, 16380);
+  const check = (value: boolean) => new NamedValue("healthcheck", DataType.Boolean, value);
+  assert.equal(negotiateHello(items(size, check(true)), 65532, true).healthcheck, true);
+  assert.equal(negotiateHello(items(size, check(false)), 65532, true).healthcheck, false);
+  assert.equal(negotiateHello(items(size), 65532, true).healthcheck, false);
 });

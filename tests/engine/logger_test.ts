@@ -1,7 +1,7 @@
 // The loggers that ship with the library: console from a level up, and JSON lines.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { consoleLogger, jsonLogger } from "../../src/engine/logger.ts";
+import { consoleLogger, defaultLogger, jsonLogger, silentLogger } from "../../src/engine/logger.ts";
 import { SpopError } from "../../src/codec/errors.ts";
 
 test("jsonLogger() writes one JSON object per line: time, level, msg, then the fields", () => {
@@ -59,4 +59,43 @@ test("consoleLogger() writes from its level up and nothing below", () => {
     Object.assign(console, original);
   }
   assert.deepEqual(seen, ["info:b", "warn:c", "error:d"]);
+});
+
+test("defaultLogger sends warnings and errors to console, with their fields, and drops the rest", () => {
+  const seen: Array<[string, unknown[]]> = [];
+  const original = { warn: console.warn, error: console.error, log: console.log };
+  const record = (name: string) => (...args: unknown[]) => void seen.push([name, args]);
+  console.warn = record("warn");
+  console.error = record("error");
+  console.log = record("log");
+  try {
+    const cause = new Error("cause");
+    defaultLogger.debug("debug line", { n: 1 });
+    defaultLogger.info("info line", { n: 2 });
+    defaultLogger.warn("warn line", { n: 3 });
+    defaultLogger.error("error line", { error: cause });
+    defaultLogger.warn("no fields");
+    assert.deepEqual(seen, [
+      ["warn", ["warn line", { n: 3 }]],
+      ["error", ["error line", { error: cause }]],
+      ["warn", ["no fields"]],
+    ]);
+  } finally {
+    Object.assign(console, original);
+  }
+});
+
+test("silentLogger drops everything", () => {
+  const seen: unknown[] = [];
+  const original = { warn: console.warn, error: console.error, log: console.log };
+  console.warn = console.error = console.log = (...args: unknown[]) => void seen.push(args);
+  try {
+    silentLogger.debug("d");
+    silentLogger.info("i");
+    silentLogger.warn("w");
+    silentLogger.error("e");
+  } finally {
+    Object.assign(console, original);
+  }
+  assert.deepEqual(seen, []);
 });

@@ -151,3 +151,132 @@ test("NotifyRunner does not keep finished jobs behind one that never settles", a
   runner.abandonAll(new Error("closed"));
   assert.equal(runner.queued, 0);
 });
+
+test("NotifyRunner takes null and undefined from a handler as no actions, and says what else it refuses", () => {
+  const errors: unknown[] = [];
+  const registry: HandlerRegistry = {
+    handlers: new Map(Object.entries({
+      none: () => null as never,
+      nothing: () => undefined,
+      number: () => 5 as never,
+      long: () => ("x".repeat(100)) as never,
+    } as Record<string, MessageHandler>)),
+    notifyHandler: undefined,
+  };
+  const outcomes: NotifyOutcome[] = [];
+  const runner = new NotifyRunner(registry, { processingTimeout: 0, fallbackActions: FALLBACK }, {
+    finished: (_job, _actions, outcome, error) => {
+      outcomes.push(outcome);
+      errors.push(error);
+    },
+  });
+  const job = (name: string) =>
+    new NotifyJob({ engineId: "e", remoteAddress: "r" }, 1, 1, [new Message(name, [])], 0);
+  runner.run(job("none"));
+  runner.run(job("nothing"));
+  runner.run(job("number"));
+  runner.run(job("long"));
+  assert.deepEqual(outcomes, ["ok", "ok", "error", "error"]);
+  assert.equal(
+    (errors[2] as Error).message,
+    "a handler returned number 5: return nothing or an array of actions",
+  );
+  assert.equal(
+    (errors[3] as Error).message,
+    `a handler returned string ${"x".repeat(40)}: return nothing or an array of actions`,
+  );
+});
+
+test("NotifyRunner answers with the fallback when reading a result's then throws, with that error", () => {
+  const thrown = new Error("no then for you");
+  const trap = Object.defineProperty({}, "then", {
+    get() {
+      throw thrown;
+    },
+  });
+  const errors: unknown[] = [];
+  const runner = new NotifyRunner(
+    { handlers: new Map([["t", () => trap as never]]), notifyHandler: undefined },
+    { processingTimeout: 0, fallbackActions: FALLBACK },
+    {
+      finished: (_job, actions, outcome, error) => {
+        assert.deepEqual([actions, outcome], [FALLBACK, "error"]);
+        errors.push(error);
+      },
+    },
+  );
+  runner.run(new NotifyJob({ engineId: "e", remoteAddress: "r" }, 1, 1, [new Message("t", [])], 0));
+  assert.deepEqual(errors, [thrown]);
+});
+
+test("NotifyRunner: a thenable that calls back twice counts once, and later handlers run once", async () => {
+  let second = 0;
+  const gate = Promise.withResolvers<void>();
+  const { answers, run } = setup({
+    twice: () =>
+      ({
+        then(onValue: (value: Action[]) => void) {
+          onValue([setVar("txn", "first", 1)]);
+          queueMicrotask(() => onValue([setVar("txn", "again", 2)]));
+        },
+      }) as never,
+    later: async (_m, c) => {
+      second++;
+      await gate.promise;
+      c.setVar("txn", "later", 3);
+    },
+  });
+  run("twice", "later");
+  await tick();
+  gate.resolve();
+  await tick();
+  assert.equal(second, 1, "the next handler ran once");
+  assert.equal(answers.length, 1);
+  assert.deepEqual(names(answers[0].actions), ["first", "later"]);
+});
+
+test("NotifyRunner: the processing deadline counts from the first await, not from each one", async () => {
+  // Two asynchronous handlers of 60 ms each against a 100 ms deadline.
+  const { answers, run } = setup({
+    a: async (_m, c) => void (await delay(60), c.setVar("txn", "a", 1)),
+    b: async (_m, c) => void (await delay(60), c.setVar("txn", "b", 2)),
+  }, { processingTimeout: 100 });
+  const job = run("a", "b");
+  await delay(200);
+  assert.equal(answers.length, 1);
+  assert.equal(answers[0].outcome, "deadline");
+  assert.deepEqual(answers[0].actions, FALLBACK);
+  const reason = job.signal.reason as { status?: number; message?: string };
+  assert.equal(reason.status, 2);
+  assert.equal(reason.message, "processing deadline passed");
+});
+
+test("NotifyRunner: processingTimeout 0 means no deadline at all", async () => {
+  const { answers, run } = setup({
+    slow: async (_m, c) => void (await delay(40), c.setVar("txn", "slow", 1)),
+  }, { processingTimeout: 0 });
+  run("slow");
+  await delay(10);
+  assert.equal(answers.length, 0, "no answer before the handler is done");
+  await delay(60);
+  assert.equal(answers.length, 1);
+  assert.equal(answers[0].outcome, "ok");
+  assert.deepEqual(names(answers[0].actions), ["slow"]);
+});
+
+test("NotifyRunner.abandonAll(): a handler that finishes afterwards gets no answer, and its signal fired", async () => {
+  const gate = Promise.withResolvers<void>();
+  const { runner, answers, run } = setup({
+    held: async (_m, c) => void (await gate.promise, c.setVar("txn", "late", 1)),
+  });
+  const job = run("held");
+  await tick();
+  const reason = new Error("the connection closed");
+  runner.abandonAll(reason);
+  assert.equal(job.signal.aborted, true);
+  assert.equal(job.signal.reason, reason);
+  gate.resolve();
+  await tick();
+  assert.equal(answers.length, 0);
+  assert.equal(runner.pending, 0);
+});

@@ -53,9 +53,11 @@ test("Outbox sends everything queued in one turn in one write, and reports its A
   outbox.writer.bytes(new Uint8Array([3]));
   outbox.ackQueued();
   assert.equal(socket.writes.length, 0, "nothing before the end of the turn");
+  assert.equal(outbox.queuedBytes, 3);
   await tick();
   assert.deepEqual(socket.writes, [new Uint8Array([1, 2, 3])]);
   assert.deepEqual(written, [2]);
+  assert.equal(outbox.queuedBytes, 0);
 });
 
 test("Outbox waits for a blocked write before the next one; the ACKs meanwhile go out together", async () => {
