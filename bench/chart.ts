@@ -34,6 +34,7 @@ import {
   startAgent,
   waitQuiet,
 } from "./_lib.ts";
+import { colorOf, formatCount, legend, niceMax, note, plotFrame, svgDocument } from "./_svg.ts";
 
 const DEPTHS = [1, 4, 16, 64];
 const CONNECTIONS = 4;
@@ -108,21 +109,6 @@ async function sweep(): Promise<DepthData> {
   };
 }
 
-const COLORS: Record<string, string> = { deno: "#1f77b4", bun: "#d62728", node: "#2ca02c" };
-
-function niceMax(value: number): number {
-  if (value <= 0) return 1;
-  const exponent = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-    if (step * exponent >= value) return step * exponent;
-  }
-  return 10 * exponent;
-}
-
-function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
 /** One panel: y against log2(p), a line per runtime. */
 function panel(
   x0: number,
@@ -141,24 +127,19 @@ function panel(
   const maxY = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => value(p.result)))));
   const xOf = (p: number) => left + (Math.log2(p) / Math.log2(DEPTHS[DEPTHS.length - 1])) * plotW;
   const yOf = (v: number) => top + plotH - (v / maxY) * plotH;
-  const out: string[] = [];
-  out.push(
-    `<text x="${x0 + width / 2}" y="28" text-anchor="middle" font-size="14" font-weight="bold">${
-      escape(title)
-    }</text>`,
-  );
-  // Grid and y labels.
-  for (let i = 0; i <= 5; i++) {
-    const v = (maxY / 5) * i;
-    const y = yOf(v);
-    out.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#ddd"/>`);
-    out.push(
-      `<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${
-        escape(label(v))
-      }</text>`,
-    );
-  }
-  // X axis.
+  const out = plotFrame({
+    left,
+    top,
+    width: plotW,
+    height: plotH,
+    title,
+    titleX: x0 + width / 2,
+    titleY: 28,
+    unit,
+    unitX: x0 + 14,
+    maxY,
+    label,
+  });
   for (const p of DEPTHS) {
     const x = xOf(p);
     out.push(
@@ -169,25 +150,12 @@ function panel(
     );
   }
   out.push(
-    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${
-      top + plotH
-    }" stroke="#333"/>`,
-  );
-  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#333"/>`);
-  out.push(
     `<text x="${left + plotW / 2}" y="${
       top + plotH + 38
     }" text-anchor="middle" font-size="12">NOTIFYs in flight per connection (c = ${CONNECTIONS})</text>`,
   );
-  out.push(
-    `<text x="${x0 + 14}" y="${
-      top + plotH / 2
-    }" text-anchor="middle" font-size="12" transform="rotate(-90 ${x0 + 14} ${top + plotH / 2})">${
-      escape(unit)
-    }</text>`,
-  );
   for (const s of series) {
-    const color = COLORS[s.runtime] ?? "#555";
+    const color = colorOf(s.runtime);
     const pts = s.points.map((p) =>
       `${xOf(p.pipeline).toFixed(1)},${yOf(value(p.result)).toFixed(1)}`
     );
@@ -209,22 +177,11 @@ function render(data: DepthData): string {
   const series = data.series;
   const width = 800;
   const height = 330;
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-  );
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(
-    panel(
-      0,
-      "Throughput",
-      "messages/s",
-      series,
-      (r) => r.messagesPerSec,
-      (v) => v === 0 ? "0" : v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : `${Math.round(v / 1000)}k`,
-    ),
-  );
-  parts.push(
+  const text = `agent pinned to core 1, generator (${data.generator}) to core 0; ${
+    data.date.slice(0, 10)
+  }`;
+  return svgDocument(width, height, [
+    panel(0, "Throughput", "messages/s", series, (r) => r.messagesPerSec, formatCount),
     panel(
       400,
       "p99 latency",
@@ -233,28 +190,15 @@ function render(data: DepthData): string {
       (r) => r.latencyUs.p99 / 1000,
       (v) => v === 0 ? "0" : v.toFixed(v < 1 ? 2 : 1),
     ),
-  );
-  // Legend.
-  series.forEach((s, i) => {
-    const x = 250 + i * 110;
-    const color = COLORS[s.runtime] ?? "#555";
-    parts.push(
-      `<line x1="${x}" y1="${height - 14}" x2="${x + 24}" y2="${
-        height - 14
-      }" stroke="${color}" stroke-width="3"/>`,
-    );
-    parts.push(`<text x="${x + 30}" y="${height - 10}" font-size="12">${escape(s.runtime)}</text>`);
-  });
-  const note = `agent pinned to core 1, generator (${data.generator}) to core 0; ${
-    data.date.slice(0, 10)
-  }`;
-  parts.push(
-    `<text x="${width - 8}" y="${height - 30}" text-anchor="end" font-size="10" fill="#666">${
-      escape(note)
-    }</text>`,
-  );
-  parts.push("</svg>");
-  return parts.join("\n") + "\n";
+    ...legend(
+      series.map((s) => ({ label: s.runtime, color: colorOf(s.runtime) })),
+      250,
+      height - 10,
+      110,
+      "line",
+    ),
+    note(width - 8, height - 30, text),
+  ]);
 }
 
 async function main(): Promise<void> {

@@ -22,8 +22,11 @@
  * Options: --runtimes deno,bun,node  --duration 5  --warmup 2  -c 4  -p 64
  *          --loadgen bun  --full  --shapes NAME;NAME (names as printed)
  *          --agent bench/agent.ts  --results-dir bench/results  --quiet-wait 20
- * Writes bench/results/shapes.json and bench/results/shapes.md and prints the
- * table, only when every run passed: one failed run fails it all (exit 1).
+ *          --render-only   (redraw shapes.md and shapes.svg from bench/results/shapes.json)
+ * Writes bench/results/shapes.json, shapes.md (the table, also printed) and
+ * shapes.svg (a chart drawn by hand, no dependencies: messages/s and agent CPU
+ * per message, a group of bars per shape, a bar per runtime), only when every
+ * run passed: one failed run fails it all (exit 1).
  *
  * @module
  */
@@ -38,6 +41,7 @@ import {
   machine,
   memoryOf,
   resetPeakRss,
+  RESULTS,
   runBenchmark,
   runLoadgen,
   type Runtime,
@@ -50,6 +54,17 @@ import {
   waitQuiet,
 } from "./_lib.ts";
 import { notifyTemplate, type Shape, shapeName } from "./_shape.ts";
+import {
+  colorOf,
+  escapeXml,
+  formatCount,
+  legend,
+  niceMax,
+  note,
+  plotFrame,
+  svgDocument,
+} from "./_svg.ts";
+import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 
 const AGENT_CORE = 1;
@@ -120,7 +135,29 @@ interface Point {
   result: LoadResult;
 }
 
+/** What bench/results/shapes.json holds. */
+interface ShapesData {
+  date: string;
+  machine: Record<string, string | number>;
+  agent: string;
+  generator: string;
+  connections: number;
+  pipeline: number;
+  duration: number;
+  warmup: number;
+  /** Per agent label, in the order the agents ran: its RSS one second after start. */
+  idleRssKb: Record<string, number>;
+  points: Point[];
+  seconds: number;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--render-only")) {
+    const path = `${RESULTS}/shapes.json`;
+    if (!existsSync(path)) throw new Error(`${path} missing: run without --render-only first`);
+    report(JSON.parse(readFileSync(path, "utf8")));
+    return;
+  }
   const started = Date.now();
   const info = machine();
   log(`machine: ${JSON.stringify(info)}`);
@@ -175,7 +212,7 @@ async function main(): Promise<void> {
   } finally {
     for (const a of agents) await a.agent.stop();
   }
-  const data = {
+  const data: ShapesData = {
     date: new Date().toISOString(),
     machine: info,
     agent: file,
@@ -189,20 +226,29 @@ async function main(): Promise<void> {
     seconds: (Date.now() - started) / 1000,
   };
   saveResult("shapes.json", data);
-  const md = render(
-    agents.map((a) => ({ label: a.label, idleKb: a.idleKb })),
-    list.map(shapeName),
-    points,
-  );
+  report(data);
+}
+
+/** Writes shapes.md and shapes.svg from the results and prints the table. */
+function report(data: ShapesData): void {
+  const md = renderTable(data);
   saveResult("shapes.md", md);
+  log(`chart: ${saveResult("shapes.svg", renderChart(data))}`);
   console.log(md);
 }
 
-function render(
-  agents: { label: string; idleKb: number }[],
-  names: string[],
-  points: Point[],
-): string {
+/** The shape names and agent labels of the results, in the order they ran. */
+function axes(data: ShapesData): { names: string[]; labels: string[] } {
+  return {
+    names: [...new Set(data.points.map((p) => p.name))],
+    labels: Object.keys(data.idleRssKb),
+  };
+}
+
+function renderTable(data: ShapesData): string {
+  const { names } = axes(data);
+  const agents = Object.entries(data.idleRssKb).map(([label, idleKb]) => ({ label, idleKb }));
+  const points = data.points;
   const head = ["shape"];
   for (const a of agents) {
     head.push(`${a.label} msg/s`, `${a.label} µs/msg (CPU)`, `${a.label} RSS / peak MiB`);
@@ -224,6 +270,131 @@ function render(
     "in brackets the share of its core it used; msg/s counts messages (4 per frame in the " +
     "4 msg/frame shape); " +
     `RSS at the end of the point / peak during it; idle RSS before the first point: ${idle}.\n`;
+}
+
+/** Bar chart layout (pixels): the least width of a group of bars, the plot height, a label line. */
+const GROUP_W = 76;
+const PLOT_H = 170;
+const LINE_H = 13;
+
+/**
+ * One panel of grouped bars from `y0` down: a group per shape (named below
+ * it, a line per part of its name), a bar per agent; each bar carries its
+ * value when the text fits on it. Returns the SVG and the panel's height.
+ */
+function barPanel(
+  data: ShapesData,
+  width: number,
+  y0: number,
+  title: string,
+  unit: string,
+  value: (r: LoadResult) => number | undefined,
+  axisLabel: (v: number) => string,
+  barLabel: (v: number) => string,
+): { svg: string; height: number } {
+  const { names, labels } = axes(data);
+  const left = 80;
+  const top = y0 + 50;
+  const plotW = width - left - 20;
+  const bottom = top + PLOT_H;
+  const groupW = plotW / names.length;
+  const barW = (groupW * 0.76) / labels.length;
+  const valueOf = (name: string, label: string) => {
+    const point = data.points.find((p) => p.name === name && p.runtime === label);
+    return point === undefined ? undefined : value(point.result);
+  };
+  const values = names.flatMap((n) => labels.map((l) => valueOf(n, l) ?? 0));
+  const maxY = niceMax(Math.max(...values));
+  const out = plotFrame({
+    left,
+    top,
+    width: plotW,
+    height: PLOT_H,
+    title,
+    titleX: width / 2,
+    titleY: y0 + 28,
+    unit,
+    unitX: 20,
+    maxY,
+    label: axisLabel,
+  });
+  // About 5.5 px per character at font-size 9.
+  const labelsFit = values.every((v) => barLabel(v).length * 5.5 + 2 <= barW);
+  for (const [g, name] of names.entries()) {
+    const x0 = left + g * groupW + groupW * 0.12;
+    for (const [b, label] of labels.entries()) {
+      const v = valueOf(name, label);
+      if (v === undefined) continue;
+      const x = x0 + b * barW;
+      const h = (v / maxY) * PLOT_H;
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${
+          (barW - 2).toFixed(1)
+        }" height="${h.toFixed(1)}" fill="${colorOf(label)}"/>`,
+      );
+      if (labelsFit) {
+        out.push(
+          `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${
+            (bottom - h - 3).toFixed(1)
+          }" text-anchor="middle" font-size="9" fill="#333">${escapeXml(barLabel(v))}</text>`,
+        );
+      }
+    }
+    const cx = (left + (g + 0.5) * groupW).toFixed(1);
+    const lines = name.split(", ").map((part, i) =>
+      `<tspan x="${cx}" dy="${i === 0 ? 0 : LINE_H}">${escapeXml(part)}</tspan>`
+    );
+    out.push(
+      `<text x="${cx}" y="${bottom + 16}" text-anchor="middle" font-size="11">${
+        lines.join("")
+      }</text>`,
+    );
+  }
+  const lineCount = Math.max(...names.map((n) => n.split(", ").length));
+  return { svg: out.join("\n"), height: 50 + PLOT_H + 12 + lineCount * LINE_H };
+}
+
+/** The chart of the results: messages/s above, agent CPU per message below. */
+function renderChart(data: ShapesData): string {
+  const { names, labels } = axes(data);
+  const width = Math.max(800, 100 + names.length * GROUP_W);
+  const throughput = barPanel(
+    data,
+    width,
+    0,
+    "Throughput per shape",
+    "messages/s",
+    (r) => r.messagesPerSec,
+    formatCount,
+    (v) => `${Math.round(v / 1000)}k`,
+  );
+  const cpu = barPanel(
+    data,
+    width,
+    throughput.height,
+    "Agent CPU per message",
+    "µs (user + system)",
+    (r) => r.agent?.usPerMessage,
+    (v) => v === 0 ? "0" : v.toFixed(v < 1 ? 2 : 1),
+    (v) => v.toFixed(2),
+  );
+  const height = throughput.height + cpu.height + 44;
+  const spacing = 40 + Math.max(...labels.map((l) => l.length)) * 7;
+  const text = `c = ${data.connections}, ${data.pipeline} NOTIFYs in flight per connection, ` +
+    `${data.warmup} s warmup + ${data.duration} s per bar; agents on core 1, generator (${data.generator}) ` +
+    `on core 0; ${data.date.slice(0, 10)}`;
+  return svgDocument(width, height, [
+    throughput.svg,
+    cpu.svg,
+    ...legend(
+      labels.map((label) => ({ label, color: colorOf(label) })),
+      (width - labels.length * spacing) / 2,
+      height - 10,
+      spacing,
+      "box",
+    ),
+    note(width - 8, height - 30, text),
+  ]);
 }
 
 await runBenchmark(main);
