@@ -10,7 +10,7 @@
 
 import { Ipv4Address, Ipv6Address } from "./ip_address.ts";
 import { NamedValue } from "./kv_list.ts";
-import { decodeText, readLength, type ValueCursor } from "./typed_data.ts";
+import { decodeText, readLength, unknownType, type ValueCursor } from "./typed_data.ts";
 import { DataType, type SpopValue } from "./typed_value.ts";
 import { MalformedFrameError } from "./errors.ts";
 import { readVarint, toSigned64 } from "./varint.ts";
@@ -94,12 +94,7 @@ function scanValue(
       return UNREAD;
     }
     default:
-      throw new MalformedFrameError(
-        `Cannot decode typed data: unknown type id ${type} (type byte 0x${
-          typeByte.toString(16).padStart(2, "0")
-        })`,
-        at,
-      );
+      throw unknownType(type, typeByte, at);
   }
 }
 

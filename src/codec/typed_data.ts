@@ -18,6 +18,23 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
+ * The error for a type id SPOP does not have.
+ *
+ * @param type The type id (low 4 bits of the type byte).
+ * @param typeByte The whole type byte.
+ * @param at Its offset.
+ * @returns The error to throw.
+ */
+export function unknownType(type: number, typeByte: number, at: number): MalformedFrameError {
+  return new MalformedFrameError(
+    `Cannot decode typed data: unknown type id ${type} (type byte 0x${
+      typeByte.toString(16).padStart(2, "0")
+    })`,
+    at,
+  );
+}
+
+/**
  * Reads a varint length and checks that many bytes remain.
  *
  * @param bytes The source.
@@ -171,12 +188,7 @@ export function readValue(bytes: Uint8Array, cursor: ValueCursor, end: number): 
       return bytes.subarray(start, start + length);
     }
     default:
-      throw new MalformedFrameError(
-        `Cannot decode typed data: unknown type id ${type} (type byte 0x${
-          typeByte.toString(16).padStart(2, "0")
-        })`,
-        at,
-      );
+      throw unknownType(type, typeByte, at);
   }
 }
 
