@@ -1,7 +1,8 @@
 /**
  * The Node adapter: `node:net` and `node:tls` sockets feeding the engine.
- * Honours `write() === false` and `'drain'`, and views each chunk (a Node byte
- * buffer) as a plain `Uint8Array` at the edge.
+ * A write is done when Node holds nothing of it (sent at once, or its callback
+ * came), and each chunk (a Node byte buffer) is viewed as a plain `Uint8Array`
+ * at the edge.
  *
  * @module
  */
@@ -38,15 +39,18 @@ function serve(handler: ConnectionHandler, socket: net.Socket): void {
   const transport: Transport = {
     remoteAddress: formatPeer(socket.remoteAddress, socket.remotePort),
     write(bytes) {
-      if (socket.write(bytes)) return undefined;
+      // The callback comes once the bytes are sent, or with an error (a destroyed socket too).
+      let sent = false;
+      let settle: (() => void) | undefined;
+      socket.write(bytes, () => {
+        sent = true;
+        settle?.();
+      });
+      // Nothing buffered: the bytes went to the kernel at once, and Node keeps no reference.
+      if (socket.writableLength === 0) return undefined;
       return new Promise((resolve) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          resolve();
-        };
-        socket.on("drain", done);
-        socket.on("close", done);
+        if (sent) resolve();
+        else settle = resolve;
       });
     },
     close() {

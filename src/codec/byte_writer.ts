@@ -16,7 +16,8 @@ const SLAB_MAX = 64 * 1024;
  * Appends bytes, varints and strings to a growable buffer, and hands them out
  * without copying: `take()` returns a view of what was written since the last
  * `take()`, and later writes go after it in the same buffer (or a new one), so
- * a view handed out is never written to again. Positions (`length`,
+ * a view handed out is not written to again until `release()` says that every
+ * view handed out is done with. Positions (`length`,
  * `truncate()`, `patchU32()`) count from the last `take()`.
  *
  * @example
@@ -193,6 +194,20 @@ export class ByteWriter {
    */
   view(): Uint8Array {
     return this.#bytes.subarray(this.#base, this.#base + this.length);
+  }
+
+  /**
+   * Declares every view that `take()` returned unused from now on, so that the
+   * buffer is written again from its start (no new buffer as long as it is
+   * large enough). What was written since the last `take()` is kept: it moves
+   * to the start. Call it only once whatever the views went to is done with
+   * them (a socket that sent them).
+   */
+  release(): void {
+    const base = this.#base;
+    if (base === 0) return;
+    if (this.length > 0) this.#bytes.copyWithin(0, base, base + this.length);
+    this.#base = 0;
   }
 
   /**

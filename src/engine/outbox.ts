@@ -144,6 +144,8 @@ export class Outbox {
       return;
     }
     if (pending === undefined) {
+      // The socket is done with everything taken from the writer: its buffer is reused.
+      this.#writer.release();
       this.#events.written(acks);
       return;
     }
@@ -162,6 +164,7 @@ export class Outbox {
         clearTimeout(this.#stallTimer);
         this.#stallTimer = undefined;
         if (this.#stopped) return;
+        this.#writer.release();
         this.#events.written(acks);
         this.#flushNow();
       },

@@ -17,9 +17,12 @@ export interface Transport {
    * socket as one contiguous write, in call order. It may be called again
    * before a promise it returned has settled.
    *
-   * @param bytes The bytes; the engine never touches them again.
-   * @returns `undefined` if the socket took them at once, or a promise that
-   *   settles when the socket has room again (backpressure).
+   * @param bytes The bytes. The engine reuses their memory once the write is
+   *   done: when `write()` returns `undefined`, or when the promise it returned
+   *   settles. A transport that keeps them longer must copy them.
+   * @returns `undefined` if the socket took them at once and keeps no reference
+   *   to them (it sent or copied them), or a promise that settles when they are
+   *   sent and the socket has room again (backpressure), or the socket closed.
    */
   write(bytes: Uint8Array): Promise<void> | undefined;
   /**

@@ -147,7 +147,7 @@ export class PrometheusMetrics extends MetricsRegistry {
       name: "spoa_notify_duration_seconds",
       help: "Time from a NOTIFY's dispatch to its answer.",
       buckets: DURATION_BUCKETS,
-    });
+    }).child();
     this.#fallbacks = this.counter({
       name: "spoa_fallbacks_total",
       help: "NOTIFYs answered with the fallback actions, by reason.",

@@ -31,6 +31,7 @@ export {
   Gauge,
   Histogram,
   type HistogramOptions,
+  type HistogramSeries,
   type Labels,
   type MetricOptions,
   MetricsRegistry,

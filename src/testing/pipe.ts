@@ -47,7 +47,9 @@ export class MemoryPipe {
       write: (bytes) => {
         if (this.#closed) return undefined;
         if (this.#peerReading) {
-          queueMicrotask(() => this.#peer.onData(bytes));
+          // Delivered later, and the agent reuses the memory once write() returns: a copy.
+          const copy = bytes.slice();
+          queueMicrotask(() => this.#peer.onData(copy));
           return undefined;
         }
         return new Promise<void>((resolve) => this.#blocked.push({ bytes, resolve }));
@@ -113,7 +115,7 @@ export class MemoryPipe {
     this.#peerReading = reading;
     if (!reading) return;
     for (const { bytes, resolve } of this.#blocked.splice(0)) {
-      this.#peer.onData(bytes);
+      this.#peer.onData(bytes.slice());
       resolve();
     }
   }

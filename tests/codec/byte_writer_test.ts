@@ -106,3 +106,24 @@ test("ByteWriter.view(), truncate() and patchU32() work on what is written", () 
   assert.equal(writer.length, 0);
   assert.deepEqual([...writer.take()], []);
 });
+
+test("ByteWriter.release() writes again from the start of the same buffer, keeping what was not taken", () => {
+  const writer = new ByteWriter(64);
+  writer.bytes(new Uint8Array([1, 2, 3]));
+  const first = writer.take();
+  writer.bytes(new Uint8Array([4, 5]));
+  const second = writer.take();
+  assert.equal(second.buffer, first.buffer);
+  assert.equal(second.byteOffset, 3, "before release(), a view taken is not written again");
+  writer.bytes(new Uint8Array([6, 7]));
+  writer.release();
+  assert.deepEqual([...writer.view()], [6, 7]);
+  const third = writer.take();
+  assert.equal(third.buffer, first.buffer);
+  assert.equal(third.byteOffset, 0);
+  assert.deepEqual([...first], [6, 7, 3], "the released memory is written again");
+  writer.release();
+  writer.release();
+  writer.u8(9);
+  assert.deepEqual([...writer.take()], [9]);
+});

@@ -227,7 +227,8 @@ export class TestTransport implements Transport {
   closes = 0;
 
   write(bytes: Uint8Array): Promise<void> | undefined {
-    this.writes.push(bytes);
+    // A copy: the engine reuses the memory once the write is done.
+    this.writes.push(bytes.slice());
     if (this.mode === "instant") return undefined;
     if (this.mode === "fail") return Promise.reject(new Error("write EIO"));
     const write = deferred();

@@ -8,7 +8,10 @@ import { deferred, tick } from "./_helpers.ts";
 
 interface FakeSocket {
   transport: Transport;
+  /** Copies of the bytes of each write, as they were when written. */
   writes: Uint8Array[];
+  /** The bytes of each write as the outbox handed them (its memory). */
+  handed: Uint8Array[];
   closes: number;
   /** Makes the next writes wait until the returned function is called. */
   block(): () => void;
@@ -17,6 +20,7 @@ interface FakeSocket {
 function fakeSocket(): FakeSocket {
   const socket: FakeSocket = {
     writes: [],
+    handed: [],
     closes: 0,
     block() {
       const gate = deferred();
@@ -29,7 +33,8 @@ function fakeSocket(): FakeSocket {
     transport: {
       remoteAddress: "test",
       write(bytes) {
-        socket.writes.push(bytes);
+        socket.writes.push(bytes.slice());
+        socket.handed.push(bytes);
         return blocked;
       },
       close: () => socket.closes++,
@@ -83,6 +88,48 @@ test("Outbox waits for a blocked write before the next one; the ACKs meanwhile g
   await tick();
   assert.deepEqual(socket.writes.map((bytes) => [...bytes]), [[1], [2, 3]]);
   assert.deepEqual(written, [1, 2]);
+});
+
+test("Outbox writes into the same memory once the socket is done with a write, not into a new buffer each 64 KiB", async () => {
+  const socket = fakeSocket();
+  const outbox = new Outbox(socket.transport, { written: () => {}, failed: () => {} });
+  const frame = new Uint8Array(200).fill(7);
+  for (let turn = 0; turn < 400; turn++) {
+    outbox.writer.bytes(frame);
+    outbox.ackQueued();
+    await tick();
+  }
+  assert.equal(socket.handed.length, 400);
+  const buffers = new Set(socket.handed.map((bytes) => bytes.buffer));
+  assert.equal(buffers.size, 1, `${buffers.size} buffers for 80 KB sent 200 bytes at a time`);
+  assert.ok(socket.handed.every((bytes) => bytes.byteOffset === 0));
+});
+
+test("Outbox leaves a write the socket still holds untouched, and reuses its memory once it is done", async () => {
+  const socket = fakeSocket();
+  const outbox = new Outbox(socket.transport, { written: () => {}, failed: () => {} });
+  const release = socket.block();
+  outbox.writer.bytes(new Uint8Array(100).fill(1));
+  outbox.ackQueued();
+  await tick();
+  const held = socket.handed[0];
+  // Answers encoded while the socket holds the first write must not overwrite it.
+  for (let i = 0; i < 50; i++) {
+    outbox.writer.bytes(new Uint8Array(100).fill(2));
+    outbox.ackQueued();
+    await tick();
+  }
+  assert.deepEqual(held, new Uint8Array(100).fill(1));
+  release();
+  await tick();
+  assert.equal(socket.handed.length, 2);
+  assert.deepEqual(socket.writes[1], new Uint8Array(5000).fill(2));
+  outbox.writer.bytes(new Uint8Array(10).fill(3));
+  outbox.ackQueued();
+  await tick();
+  assert.equal(socket.handed[2].buffer, socket.handed[1].buffer);
+  assert.equal(socket.handed[2].byteOffset, 0, "written from the start again");
+  assert.deepEqual(socket.writes[2], new Uint8Array(10).fill(3));
 });
 
 test("Outbox.closeAfterFlush() sends what is queued, even behind a blocked write, then closes once", async () => {

@@ -60,3 +60,36 @@ test("MetricsRegistry refuses bad names, taken names, missing labels and negativ
   assert.throws(() => counter.inc({ a: "x" }, -1), RangeError);
   assert.throws(() => registry.histogram({ name: "h", help: "", buckets: [1, 1] }), RangeError);
 });
+
+test("Histogram.child() is rendered at zero from its creation and counts like observe()", () => {
+  const registry = new MetricsRegistry();
+  const histogram = registry.histogram({
+    name: "t_seconds",
+    help: "By k.",
+    labels: ["k"],
+    buckets: [1],
+  });
+  const series = histogram.child({ k: "a" });
+  const zero = [
+    "# HELP t_seconds By k.",
+    "# TYPE t_seconds histogram",
+    't_seconds_bucket{k="a",le="1"} 0',
+    't_seconds_bucket{k="a",le="+Inf"} 0',
+    't_seconds_sum{k="a"} 0',
+    't_seconds_count{k="a"} 0',
+    "",
+  ];
+  assert.equal(registry.render(), zero.join("\n"));
+  series.observe(0.5);
+  histogram.observe(2, { k: "a" });
+  series.observe(1);
+  assert.equal(
+    registry.render(),
+    zero.join("\n")
+      .replace('le="1"} 0', 'le="1"} 2')
+      .replace('le="+Inf"} 0', 'le="+Inf"} 3')
+      .replace('sum{k="a"} 0', 'sum{k="a"} 3.5')
+      .replace('count{k="a"} 0', 'count{k="a"} 3'),
+  );
+  assert.throws(() => histogram.child({}), TypeError);
+});
