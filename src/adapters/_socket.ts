@@ -29,7 +29,7 @@ export function formatPeer(hostname: string | undefined, port: number | undefine
 
 /**
  * Views a runtime's chunk (a Node or Bun byte buffer) as a plain
- * `Uint8Array` over the same memory, so the engine never sees `Buffer`.
+ * `Uint8Array` over the same memory, so the engine sees only `Uint8Array`.
  *
  * @param chunk The chunk.
  * @returns The view.
