@@ -8,14 +8,28 @@
  * @module
  */
 
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Agent, silentLogger } from "../mod.ts";
-import { detectRuntime } from "../src/adapters/listen.ts";
 
 interface NodeProcess {
   argv: string[];
   pid: number;
   on(signal: string, listener: () => void): void;
   exit(code?: number): never;
+}
+
+/**
+ * Whether the module whose `import.meta` this is was run as the program rather
+ * than imported. `import.meta.main` where the runtime has it; Node 20 and 22
+ * (the compiled package, scripts/npm_rss.sh) do not, so there the module's path
+ * is compared with the script Node was given.
+ */
+export function isMainModule(meta: ImportMeta): boolean {
+  const main = (meta as { main?: boolean }).main;
+  if (typeof main === "boolean") return main;
+  const script = (globalThis as { process?: NodeProcess }).process?.argv[1];
+  return script !== undefined && fileURLToPath(meta.url) === realpathSync(script);
 }
 
 /** Builds an agent with `register`'s handlers and serves it until SIGINT/SIGTERM. */
@@ -37,9 +51,8 @@ export async function serve(register: (agent: Agent) => void): Promise<void> {
   register(agent);
   const server = await agent.listen({ hostname, port });
   const pid = deno ? deno.pid : nodeProcess!.pid;
-  console.log(
-    JSON.stringify({ ready: true, pid, runtime: detectRuntime(), address: server.address }),
-  );
+  const runtime = deno ? "deno" : "Bun" in globalThis ? "bun" : "node";
+  console.log(JSON.stringify({ ready: true, pid, runtime, address: server.address }));
 
   const exit = (code: number) => deno ? deno.exit(code) : nodeProcess!.exit(code);
   let stopping = false;

@@ -16,7 +16,7 @@
  */
 
 import { type Action, ActionType, DataType, VarScope } from "../mod.ts";
-import { ByteWriter } from "../src/codec/byte_writer.ts";
+import { ByteWriter } from "../src/codec/mod.ts";
 
 /** What one benchmark NOTIFY looks like. */
 export interface Shape {

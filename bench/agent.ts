@@ -18,7 +18,7 @@
 
 import { type Agent, Ipv4Address, Ipv6Address, type Message, type NotifyContext } from "../mod.ts";
 import { ASYNC_MESSAGE, MESSAGE, SCORE_VAR } from "./_shape.ts";
-import { serve } from "./_serve.ts";
+import { isMainModule, serve } from "./_serve.ts";
 
 function score(message: Message, context: NotifyContext): void {
   const ip = message.get("ip");
@@ -37,4 +37,4 @@ export function register(agent: Agent): void {
   });
 }
 
-if (import.meta.main) await serve(register);
+if (isMainModule(import.meta)) await serve(register);

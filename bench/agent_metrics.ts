@@ -10,9 +10,9 @@
 
 import { PrometheusMetrics } from "../src/metrics/mod.ts";
 import { register } from "./agent.ts";
-import { serve } from "./_serve.ts";
+import { isMainModule, serve } from "./_serve.ts";
 
-if (import.meta.main) {
+if (isMainModule(import.meta)) {
   await serve((agent) => {
     register(agent);
     const metrics = new PrometheusMetrics();

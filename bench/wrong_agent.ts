@@ -12,7 +12,7 @@
 
 import type { Agent } from "../mod.ts";
 import { ASYNC_MESSAGE, MESSAGE, SCORE_VAR } from "./_shape.ts";
-import { serve } from "./_serve.ts";
+import { isMainModule, serve } from "./_serve.ts";
 
 /** Registers handlers that always answer 7. */
 export function register(agent: Agent): void {
@@ -24,4 +24,4 @@ export function register(agent: Agent): void {
   });
 }
 
-if (import.meta.main) await serve(register);
+if (isMainModule(import.meta)) await serve(register);

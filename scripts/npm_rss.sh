@@ -22,7 +22,7 @@ work=$(mktemp -d)
 agents=()
 cleanup() {
   for pid in "${agents[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  rm -rf "$work"
+  [ -n "${NPM_RSS_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
