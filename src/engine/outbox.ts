@@ -51,8 +51,21 @@ export class Outbox {
   #closing = false;
   #stopped = false;
   #writeTimeout: number;
+  /** Checks the write under way against writeTimeout; armed once, not per write (see #write). */
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the write under way was handed to the socket (`performance.now()` ms). */
+  #writeStartedAt = 0;
   #flush = () => this.#flushNow();
+  #checkStall = () => {
+    this.#stallTimer = undefined;
+    if (!this.#writing || this.#stopped) return;
+    const left = this.#writeStartedAt + this.#writeTimeout - performance.now();
+    if (left > 0) {
+      this.#stallTimer = setTimeout(this.#checkStall, left);
+      return;
+    }
+    this.#fail(new SpopError(Status.Timeout, `HAProxy read nothing for ${this.#writeTimeout} ms`));
+  };
 
   /**
    * Creates the outbox of a connection.
@@ -150,19 +163,17 @@ export class Outbox {
       return;
     }
     this.#writing = true;
-    if (this.#writeTimeout > 0 && this.#stallTimer === undefined) {
-      this.#stallTimer = setTimeout(() => {
-        this.#stallTimer = undefined;
-        this.#fail(
-          new SpopError(Status.Timeout, `HAProxy read nothing for ${this.#writeTimeout} ms`),
-        );
-      }, this.#writeTimeout);
+    if (this.#writeTimeout > 0) {
+      // One timer per connection rather than one per write: where every write is a promise
+      // (Deno), a timer set and cleared per write outlives young-generation collections and
+      // makes V8 grow the young generation. The timer finds the write under way when it fires
+      // and waits again for what that write has left.
+      this.#writeStartedAt = performance.now();
+      this.#stallTimer ??= setTimeout(this.#checkStall, this.#writeTimeout);
     }
     pending.then(
       () => {
         this.#writing = false;
-        clearTimeout(this.#stallTimer);
-        this.#stallTimer = undefined;
         if (this.#stopped) return;
         this.#writer.release();
         this.#events.written(acks);

@@ -437,6 +437,56 @@ test("writeTimeout: a HAProxy that stops reading the answers has its connection 
   }
 });
 
+test("writeTimeout times each write on its own: writes that each finish in time keep the connection open past the timeout", async () => {
+  const reasons: string[] = [];
+  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
+  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
+  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  try {
+    await haproxy.hello();
+    // Six writes, each held 60 ms by a HAProxy that stops reading: 360 ms of writing in all,
+    // with one under way whenever a check of the timeout could fall.
+    for (let i = 0; i < 6; i++) {
+      haproxy.pipe!.setReading(false);
+      const ack = haproxy.notify([{ name: "ping" }]);
+      await delay(60);
+      haproxy.pipe!.setReading(true);
+      assert.deepEqual((await ack).vars, { "txn.pong": true });
+    }
+    assert.equal(haproxy.isClosed, false);
+    assert.deepEqual(reasons, []);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
+test("writeTimeout: a write that stalls after others finished is timed from its own start", async () => {
+  const reasons: string[] = [];
+  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
+    .on("ping", (_message, context) => context.setVar("txn", "pong", "x".repeat(1000)));
+  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
+  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  try {
+    await haproxy.hello();
+    haproxy.pipe!.setReading(false);
+    const first = haproxy.notify([{ name: "ping" }]);
+    await delay(40);
+    haproxy.pipe!.setReading(true);
+    await first;
+    await delay(40);
+    haproxy.pipe!.setReading(false);
+    const started = Date.now();
+    haproxy.sendNotify([{ name: "ping" }]);
+    await closedWithin(haproxy, 2000);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 90, `closed ${waited} ms after the write began, before the write timeout`);
+    assert.deepEqual(reasons, ["timeout"]);
+  } finally {
+    await shut(haproxy);
+  }
+});
+
 test("writeTimeout 0 waits for HAProxy to read, however long", async () => {
   const agent = new Agent({ logger: silentLogger, writeTimeout: 0 })
     .on("ping", (_message, context) => context.setVar("txn", "pong", true));
