@@ -97,6 +97,9 @@ function readId(frame: Uint8Array, cursor: VarintCursor, what: string): number {
   return id;
 }
 
+/** readFrameHeader()'s read position: reused, as the header is, so that a frame costs no allocation. */
+const headerCursor: VarintCursor = { pos: 0 };
+
 /**
  * Decodes the header of a frame (given without its length prefix) into
  * `header`, to avoid an allocation per frame.
@@ -115,7 +118,8 @@ export function readFrameHeader(frame: Uint8Array, header: FrameHeader): FrameHe
   }
   header.type = frame[0];
   header.flags = ((frame[1] << 24) | (frame[2] << 16) | (frame[3] << 8) | frame[4]) >>> 0;
-  const cursor = { pos: 5 };
+  const cursor = headerCursor;
+  cursor.pos = 5;
   header.streamId = readId(frame, cursor, "stream-id");
   header.frameId = readId(frame, cursor, "frame-id");
   header.payloadOffset = cursor.pos;

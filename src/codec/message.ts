@@ -189,6 +189,9 @@ function decodedMessage(name: string, args: ArgumentIndex): Message {
   return new Message(name, NO_ARGS);
 }
 
+/** decodeMessages()' read position, reused: decoding is synchronous and never nested. */
+const messagesCursor: ValueCursor = { pos: 0, type: DataType.Null };
+
 /**
  * Decodes a list of messages.
  *
@@ -211,8 +214,11 @@ export function decodeMessages(
   start = 0,
   end: number = bytes.length,
 ): Message[] {
-  const cursor: ValueCursor = { pos: start, type: DataType.Null };
-  const messages: Message[] = [];
+  const cursor = messagesCursor;
+  cursor.pos = start;
+  // Arrays sized to what they hold: `[]` grown by push() takes room for 16.
+  let first: Message | undefined;
+  let messages: Message[] | undefined;
   while (cursor.pos < end) {
     const name = readName(bytes, cursor, end, "message name");
     if (cursor.pos >= end) {
@@ -229,9 +235,12 @@ export function decodeMessages(
       }
       args.add(readName(bytes, cursor, end, "argument name"), cursor, end);
     }
-    messages.push(decodedMessage(name, args));
+    const message = decodedMessage(name, args);
+    if (first === undefined) first = message;
+    else if (messages === undefined) messages = [first, message];
+    else messages.push(message);
   }
-  return messages;
+  return messages ?? (first === undefined ? [] : [first]);
 }
 
 /** A message to encode: a name and its arguments (each a name and a typed value). */

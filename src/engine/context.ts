@@ -89,6 +89,9 @@ export interface ConnectionInfo {
   readonly remoteAddress: string | undefined;
 }
 
+/** The actions of a NOTIFY no handler added to; never written (see NotifyJob.actions). */
+const NO_ACTIONS = Object.freeze([]) as unknown as Action[];
+
 /**
  * The engine's record of one NOTIFY: the context handlers see, plus where the
  * notify runner is with it. Only the engine holds it as a `NotifyJob`.
@@ -97,7 +100,12 @@ export class NotifyJob implements NotifyContext {
   readonly streamId: number;
   readonly frameId: number;
   readonly messages: readonly Message[];
-  readonly actions: Action[] = [];
+  /**
+   * The actions handlers added, in order. Starts as a shared empty array that is
+   * never written: the first action replaces it with an array of one (an array
+   * grown by push() from empty takes room for 16), see {@linkcode addAction}.
+   */
+  actions: Action[] = NO_ACTIONS;
   /** The next handler step to run: one per message, then the NOTIFY handler. */
   step = 0;
   /** Set once the ACK is decided; later results are ignored. */
@@ -137,11 +145,17 @@ export class NotifyJob implements NotifyContext {
   }
 
   setVar(scope: ScopeName | VarScope, name: string, value: SpopValue | TypedValue): void {
-    this.actions.push(setVar(scope, name, value));
+    this.addAction(setVar(scope, name, value));
   }
 
   unsetVar(scope: ScopeName | VarScope, name: string): void {
-    this.actions.push(unsetVar(scope, name));
+    this.addAction(unsetVar(scope, name));
+  }
+
+  /** Appends one action to {@linkcode actions}. */
+  addAction(action: Action): void {
+    if (this.actions === NO_ACTIONS) this.actions = [action];
+    else this.actions.push(action);
   }
 
   /** Fires the signal (creating it if no handler has read it yet, so a late reader sees it aborted). */

@@ -61,8 +61,7 @@ function appendResult(job: NotifyJob, result: HandlerResult): boolean {
   if (result === undefined || result === null) return true;
   if (!Array.isArray(result)) return false;
   // No spread: a result of any length is appended without growing the call stack.
-  const actions = job.actions;
-  for (let i = 0; i < result.length; i++) actions.push(result[i]);
+  for (let i = 0; i < result.length; i++) job.addAction(result[i]);
   return true;
 }
 
