@@ -1,6 +1,9 @@
-// The Deno adapter, on Deno only; the shared suite runs on Deno through listen_test.ts.
+// The Deno adapter (Deno.listen), on Deno only. agent.listen() on Deno serves through node:net
+// (the Node adapter; listen_test.ts runs the shared suite on it), so the Deno adapter, imported
+// on its own, gets the whole suite here.
+import { platform } from "node:process";
 import { runtimeName as detectRuntime } from "../_runtime.ts";
-import { directImportTest, reusePortTest } from "./_suite.ts";
+import { adapterSuite, directImportTest, reusePortTest } from "./_suite.ts";
 
 if (detectRuntime() === "deno") {
   const { listen } = await import("../../src/adapters/deno.ts");
@@ -11,4 +14,6 @@ if (detectRuntime() === "deno") {
   // instead of throwing, so the adapter serves reusePort through node:net. These tests run
   // without --unstable-net.
   reusePortTest("Deno adapter", listen);
+
+  adapterSuite("Deno adapter (Deno.listen)", listen, { reusePort: platform === "linux" });
 }

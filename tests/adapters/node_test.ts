@@ -1,4 +1,5 @@
-// The Node adapter, on Node only; the shared suite runs on Node through listen_test.ts.
+// The Node adapter, on Node, and on Deno (whose agent.listen() serves through node:net); the
+// shared suite runs on both through listen_test.ts.
 import { test } from "node:test";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -7,14 +8,16 @@ import { directImportTest } from "./_suite.ts";
 import { checkKeptChunks } from "./_chunks.ts";
 import { selfSignedCertificate } from "./_helpers.ts";
 
-if (detectRuntime() === "node") {
+const runtime = detectRuntime();
+if (runtime === "node" || runtime === "deno") {
   const { listen } = await import("../../src/adapters/node.ts");
 
-  directImportTest("Node adapter", listen);
+  directImportTest(`Node adapter on ${runtime}`, listen);
 
-  // The adapter views Node's Buffers as Uint8Arrays without copying: they must not be reused.
+  // The adapter views Node's Buffers (Deno's, on Deno) as Uint8Arrays without copying: they must
+  // not be reused.
   for (const useTls of [false, true]) {
-    test(`node:${useTls ? "tls" : "net"} 'data' events carry Buffers Node never reuses`, async () => {
+    test(`node:${useTls ? "tls" : "net"} 'data' events carry Buffers ${runtime} never reuses`, async () => {
       const kept: Uint8Array[] = [];
       const keep = (socket: net.Socket) => {
         socket.on("data", (chunk: Uint8Array) => void kept.push(chunk));
