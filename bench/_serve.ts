@@ -10,7 +10,7 @@
 
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Agent, silentLogger } from "../mod.ts";
+import { Agent, type AgentServer, type ListenOptions, silentLogger } from "../mod.ts";
 
 interface NodeProcess {
   argv: string[];
@@ -32,8 +32,15 @@ export function isMainModule(meta: ImportMeta): boolean {
   return script !== undefined && fileURLToPath(meta.url) === realpathSync(script);
 }
 
-/** Builds an agent with `register`'s handlers and serves it until SIGINT/SIGTERM. */
-export async function serve(register: (agent: Agent) => void): Promise<void> {
+/**
+ * Builds an agent with `register`'s handlers and serves it until SIGINT/SIGTERM,
+ * with `agent.listen()` or the adapter `listen` given.
+ */
+export async function serve(
+  register: (agent: Agent) => void,
+  listen: (agent: Agent, options: ListenOptions) => Promise<AgentServer> = (agent, options) =>
+    agent.listen(options),
+): Promise<void> {
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
   const nodeProcess = (globalThis as { process?: NodeProcess }).process;
 
@@ -49,7 +56,7 @@ export async function serve(register: (agent: Agent) => void): Promise<void> {
 
   const agent = new Agent({ logger: silentLogger });
   register(agent);
-  const server = await agent.listen({ hostname, port });
+  const server = await listen(agent, { hostname, port });
   const pid = deno ? deno.pid : nodeProcess!.pid;
   const runtime = deno ? "deno" : "Bun" in globalThis ? "bun" : "node";
   console.log(JSON.stringify({ ready: true, pid, runtime, address: server.address }));
