@@ -417,32 +417,40 @@ test("frameTimeout defaults to 10 s; 0 disables it", async () => {
   }
 });
 
-test("writeTimeout: a HAProxy that stops reading the answers has its connection closed (reason timeout)", async () => {
+/** A simulated HAProxy on an agent with a 100 ms writeTimeout that answers "ping" with txn.pong. */
+function writeTimeoutAgent(
+  pong: string | boolean,
+): { haproxy: HaproxySimulator; reasons: string[] } {
   const reasons: string[] = [];
   const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
-    .on("ping", (_message, context) => context.setVar("txn", "pong", "x".repeat(1000)));
+    .on("ping", (_message, context) => context.setVar("txn", "pong", pong));
   agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
-  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  return { haproxy: HaproxySimulator.connect(agent, { timeout: 3000 }), reasons };
+}
+
+/** Stops reading, sends a NOTIFY, and checks the write timeout closes the connection in time. */
+async function assertClosedByWriteTimeout(haproxy: HaproxySimulator, reasons: string[]) {
+  haproxy.pipe!.setReading(false);
+  const started = Date.now();
+  haproxy.sendNotify([{ name: "ping" }]);
+  await closedWithin(haproxy, 2000);
+  const waited = Date.now() - started;
+  assert.ok(waited >= 90, `closed ${waited} ms after the write began, before the write timeout`);
+  assert.deepEqual(reasons, ["timeout"]);
+}
+
+test("writeTimeout: a HAProxy that stops reading the answers has its connection closed (reason timeout)", async () => {
+  const { haproxy, reasons } = writeTimeoutAgent("x".repeat(1000));
   try {
     await haproxy.hello();
-    haproxy.pipe!.setReading(false);
-    const started = Date.now();
-    haproxy.sendNotify([{ name: "ping" }]);
-    await closedWithin(haproxy, 2000);
-    const waited = Date.now() - started;
-    assert.ok(waited >= 90, `closed after ${waited} ms, before the write timeout`);
-    assert.deepEqual(reasons, ["timeout"]);
+    await assertClosedByWriteTimeout(haproxy, reasons);
   } finally {
     await shut(haproxy);
   }
 });
 
 test("writeTimeout times each write on its own: writes that each finish in time keep the connection open past the timeout", async () => {
-  const reasons: string[] = [];
-  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
-    .on("ping", (_message, context) => context.setVar("txn", "pong", true));
-  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
-  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  const { haproxy, reasons } = writeTimeoutAgent(true);
   try {
     await haproxy.hello();
     // Six writes, each held 60 ms by a HAProxy that stops reading: 360 ms of writing in all,
@@ -462,11 +470,7 @@ test("writeTimeout times each write on its own: writes that each finish in time 
 });
 
 test("writeTimeout: a write that stalls after others finished is timed from its own start", async () => {
-  const reasons: string[] = [];
-  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
-    .on("ping", (_message, context) => context.setVar("txn", "pong", "x".repeat(1000)));
-  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
-  const haproxy = HaproxySimulator.connect(agent, { timeout: 3000 });
+  const { haproxy, reasons } = writeTimeoutAgent("x".repeat(1000));
   try {
     await haproxy.hello();
     haproxy.pipe!.setReading(false);
@@ -475,13 +479,7 @@ test("writeTimeout: a write that stalls after others finished is timed from its 
     haproxy.pipe!.setReading(true);
     await first;
     await delay(40);
-    haproxy.pipe!.setReading(false);
-    const started = Date.now();
-    haproxy.sendNotify([{ name: "ping" }]);
-    await closedWithin(haproxy, 2000);
-    const waited = Date.now() - started;
-    assert.ok(waited >= 90, `closed ${waited} ms after the write began, before the write timeout`);
-    assert.deepEqual(reasons, ["timeout"]);
+    await assertClosedByWriteTimeout(haproxy, reasons);
   } finally {
     await shut(haproxy);
   }
