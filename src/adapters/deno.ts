@@ -4,6 +4,11 @@
  * Reads go into a shared slab handed out in slices, so a chunk is never copied
  * and never overwritten while frames still point into it.
  *
+ * `agent.listen()` on Deno does not use this adapter but Deno's `node:net`: the
+ * read and write each connection keeps under way here survive V8's
+ * young-generation collections, and under heavy load on many connections V8
+ * grows the young generation by tens of MiB (src/adapters/listen.ts).
+ *
  * @module
  */
 
