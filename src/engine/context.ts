@@ -105,7 +105,7 @@ export class NotifyJob implements NotifyContext {
    * never written: the first action replaces it with an array of one (an array
    * grown by push() from empty takes room for 16), see {@linkcode addAction}.
    */
-  actions: Action[] = NO_ACTIONS;
+  #actions: Action[] = NO_ACTIONS;
   /** The next handler step to run: one per message, then the NOTIFY handler. */
   step = 0;
   /** Set once the ACK is decided; later results are ignored. */
@@ -131,6 +131,17 @@ export class NotifyJob implements NotifyContext {
     this.startedAt = startedAt;
   }
 
+  /** The live array of actions: a handler that keeps it sees the actions added later. */
+  get actions(): readonly Action[] {
+    if (this.#actions === NO_ACTIONS) this.#actions = [];
+    return this.#actions;
+  }
+
+  /** The actions added so far, for the engine: reading them allocates nothing. */
+  get collected(): readonly Action[] {
+    return this.#actions;
+  }
+
   get engineId(): string | undefined {
     return this.#connection.engineId;
   }
@@ -152,10 +163,10 @@ export class NotifyJob implements NotifyContext {
     this.addAction(unsetVar(scope, name));
   }
 
-  /** Appends one action to {@linkcode actions}. */
+  /** Appends one action to {@linkcode collected}. */
   addAction(action: Action): void {
-    if (this.actions === NO_ACTIONS) this.actions = [action];
-    else this.actions.push(action);
+    if (this.#actions === NO_ACTIONS) this.#actions = [action];
+    else this.#actions.push(action);
   }
 
   /** Fires the signal (creating it if no handler has read it yet, so a late reader sees it aborted). */

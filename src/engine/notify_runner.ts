@@ -143,7 +143,7 @@ export class NotifyRunner {
       }
       if (!appendResult(job, result as HandlerResult)) return this.#failed(job, notActions(result));
     }
-    this.#finish(job, job.actions, "ok");
+    this.#finish(job, job.collected, "ok");
   }
 
   /**

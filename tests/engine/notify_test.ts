@@ -124,6 +124,32 @@ test("onNotify handler gets all messages of the NOTIFY and runs after the per-me
   }
 });
 
+test("context.actions is the live list: read before any action is added, it shows the actions added after", async () => {
+  let kept: readonly Action[] | undefined;
+  let handlerError: unknown;
+  const agent = new Agent({ logger: silentLogger })
+    .on("a", (_message, context) => {
+      kept = context.actions;
+      try {
+        // Untyped code may still push onto it, as before: the array is never a frozen stand-in.
+        (context.actions as Action[]).push(setVar("txn", "pushed", true));
+      } catch (error) {
+        handlerError = error;
+      }
+      context.setVar("txn", "a", 1);
+    });
+  const haproxy = HaproxySimulator.connect(agent);
+  try {
+    await haproxy.hello();
+    const ack = await haproxy.notify([{ name: "a" }]);
+    assert.equal(handlerError, undefined);
+    assert.deepEqual(kept?.map((action) => action.name), ["pushed", "a"]);
+    assert.deepEqual(ack.vars, { "txn.pushed": true, "txn.a": 1 });
+  } finally {
+    await shut(haproxy);
+  }
+});
+
 test("Handlers may return an array of actions, appended after those set through the context", async () => {
   const agent = new Agent({ logger: silentLogger })
     .on("m", (_message, context) => {
