@@ -58,7 +58,8 @@ export class Outbox {
   #flush = () => this.#flushNow();
   #checkStall = () => {
     this.#stallTimer = undefined;
-    if (!this.#writing || this.#stopped) return;
+    // A closing connection's last write is timed too (#fail lets that one through).
+    if (!this.#writing || (this.#stopped && !this.#closing)) return;
     const left = this.#writeStartedAt + this.#writeTimeout - performance.now();
     if (left > 0) {
       this.#stallTimer = setTimeout(this.#checkStall, left);

@@ -8,6 +8,7 @@ import { encodeFrame, FrameFlags, FrameType, writeFrame } from "../../src/codec/
 import { NamedValue } from "../../src/codec/kv_list.ts";
 import { DataType } from "../../src/codec/typed_value.ts";
 import { Status } from "../../src/codec/status.ts";
+import { writeHaproxyDisconnect } from "../../src/codec/disconnect_frames.ts";
 import { Agent } from "../../src/engine/agent.ts";
 import { silentLogger } from "../../src/engine/logger.ts";
 import { HaproxySimulator } from "../../src/testing/simulator.ts";
@@ -17,11 +18,13 @@ import {
   concat,
   deferred,
   delay,
+  haproxyHello,
   item,
   messagesPayload,
   RecordingLogger,
   shut,
   tap,
+  TestTransport,
   tick,
 } from "./_helpers.ts";
 
@@ -417,12 +420,13 @@ test("frameTimeout defaults to 10 s; 0 disables it", async () => {
   }
 });
 
-/** A simulated HAProxy on an agent with a 100 ms writeTimeout that answers "ping" with txn.pong. */
+/** A simulated HAProxy on an agent with this writeTimeout that answers "ping" with txn.pong. */
 function writeTimeoutAgent(
   pong: string | boolean,
+  writeTimeout = 100,
 ): { haproxy: HaproxySimulator; reasons: string[] } {
   const reasons: string[] = [];
-  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 })
+  const agent = new Agent({ logger: silentLogger, writeTimeout })
     .on("ping", (_message, context) => context.setVar("txn", "pong", pong));
   agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
   return { haproxy: HaproxySimulator.connect(agent, { timeout: 3000 }), reasons };
@@ -450,11 +454,11 @@ test("writeTimeout: a HAProxy that stops reading the answers has its connection 
 });
 
 test("writeTimeout times each write on its own: writes that each finish in time keep the connection open past the timeout", async () => {
-  const { haproxy, reasons } = writeTimeoutAgent(true);
+  const { haproxy, reasons } = writeTimeoutAgent(true, 200);
   try {
     await haproxy.hello();
-    // Six writes, each held 60 ms by a HAProxy that stops reading: 360 ms of writing in all,
-    // with one under way whenever a check of the timeout could fall.
+    // Six writes, each held 60 ms by a HAProxy that stops reading (140 ms under the timeout, room
+    // for a slow timer): 360 ms of writing in all, one under way whenever a check could fall.
     for (let i = 0; i < 6; i++) {
       haproxy.pipe!.setReading(false);
       const ack = haproxy.notify([{ name: "ping" }]);
@@ -483,6 +487,27 @@ test("writeTimeout: a write that stalls after others finished is timed from its 
   } finally {
     await shut(haproxy);
   }
+});
+
+test("writeTimeout also times the last write of a closing connection: the connection is over at the timeout, not when the socket's grace ends", async () => {
+  const reasons: string[] = [];
+  const agent = new Agent({ logger: silentLogger, writeTimeout: 100 });
+  agent.observe({ connectionClosed: (event) => void reasons.push(event.reason) });
+  // A socket whose close() sends what is queued and lingers (its grace is the adapter's), here
+  // without end: only the write timeout can end the connection.
+  const socket = new TestTransport();
+  const sink = agent.accept(socket)!;
+  sink.receive(haproxyHello());
+  await tick();
+  socket.mode = "held";
+  const disconnect = new ByteWriter(64);
+  writeHaproxyDisconnect(disconnect, 0, "bye");
+  sink.receive(disconnect.take());
+  await delay(50);
+  assert.ok(socket.closes >= 1, "the agent closes after its AGENT-DISCONNECT");
+  assert.deepEqual(reasons, [], "still writing, within the timeout");
+  await delay(300);
+  assert.deepEqual(reasons, ["timeout"]);
 });
 
 test("writeTimeout 0 waits for HAProxy to read, however long", async () => {
