@@ -18,14 +18,21 @@ export interface Served {
   target: { hostname: string; port: number };
 }
 
-/** Starts an agent with a recording logger on 127.0.0.1, port 0 (TLS if `listen.tls`). */
+/** How to start a server: `agent.listen()` unless an adapter's `listen` is given. */
+export type Listener = (agent: Agent, options: ListenOptions) => Promise<AgentServer>;
+
+/**
+ * Starts an agent with a recording logger on 127.0.0.1, port 0 (TLS if `listen.tls`), with
+ * `agent.listen()` or the adapter given.
+ */
 export async function serve(
   options: AgentOptions = {},
   listen: ListenOptions = {},
+  listener: Listener = (agent, listenOptions) => agent.listen(listenOptions),
 ): Promise<Served> {
   const logger = recordingLogger();
   const agent = new Agent({ logger, ...options });
-  const server = await agent.listen({ port: 0, ...listen });
+  const server = await listener(agent, { port: 0, ...listen });
   if (server.address.transport !== "tcp") throw new Error("expected TCP");
   return { agent, server, logger, target: { hostname: "127.0.0.1", port: server.address.port } };
 }
