@@ -190,8 +190,9 @@ export class Agent implements ConnectionService {
   }
 
   /**
-   * Listens for HAProxy on TCP, a Unix socket, or TLS, with the adapter of the
-   * runtime this code runs on (Deno, Bun or Node), loaded on first use.
+   * Listens for HAProxy on TCP, a Unix socket, or TLS, loading on first use the
+   * adapter for the runtime this code runs on: `Bun.listen` on Bun, `node:net`
+   * on Node and on Deno (see the README's "Runtimes" for why not `Deno.listen`).
    *
    * @param options Where to listen; see {@linkcode ListenOptions}.
    * @returns The running server.
