@@ -18,8 +18,11 @@ import {
   NamedValue,
   readFrameHeader,
 } from "../../src/codec/mod.ts";
-import type { AgentServer, LogFields, Logger } from "../../mod.ts";
+import type { Agent, AgentServer, ListenOptions, LogFields, Logger } from "../../mod.ts";
 import { delay, within } from "../_timing.ts";
+
+/** Starts a server for `agent`: agent.listen() or one adapter's listen(). */
+export type ListenFunction = (agent: Agent, options: ListenOptions) => Promise<AgentServer>;
 export { delay, within };
 
 /** Polls `condition` every 10 ms; rejects after `ms`. */

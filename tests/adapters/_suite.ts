@@ -15,6 +15,7 @@ import {
   concat,
   delay,
   helloBytes,
+  type ListenFunction,
   mutualTls,
   notifyBytes,
   RawPeer,
@@ -26,9 +27,6 @@ import {
   varsOf,
   within,
 } from "./_helpers.ts";
-
-/** Starts a server for `agent`: agent.listen() or one adapter's listen(). */
-export type ListenFunction = (agent: Agent, options: ListenOptions) => Promise<AgentServer>;
 
 /** What the runtime under test can do beyond the basics. */
 export interface SuiteFeatures {

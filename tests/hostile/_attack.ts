@@ -5,7 +5,13 @@ import * as net from "node:net";
 import { readdirSync } from "node:fs";
 import process from "node:process";
 import { Agent, type AgentOptions, type AgentServer, type ListenOptions } from "../../mod.ts";
-import { delay, type RecordingLogger, recordingLogger, type Target } from "../adapters/_helpers.ts";
+import {
+  delay,
+  type ListenFunction,
+  type RecordingLogger,
+  recordingLogger,
+  type Target,
+} from "../adapters/_helpers.ts";
 import { collectGarbage } from "./_gc.ts";
 
 export { collectGarbage };
@@ -18,9 +24,6 @@ export interface Served {
   target: { hostname: string; port: number };
 }
 
-/** How to start a server: `agent.listen()` unless an adapter's `listen` is given. */
-export type Listener = (agent: Agent, options: ListenOptions) => Promise<AgentServer>;
-
 /**
  * Starts an agent with a recording logger on 127.0.0.1, port 0 (TLS if `listen.tls`), with
  * `agent.listen()` or the adapter given.
@@ -28,7 +31,7 @@ export type Listener = (agent: Agent, options: ListenOptions) => Promise<AgentSe
 export async function serve(
   options: AgentOptions = {},
   listen: ListenOptions = {},
-  listener: Listener = (agent, listenOptions) => agent.listen(listenOptions),
+  listener: ListenFunction = (agent, listenOptions) => agent.listen(listenOptions),
 ): Promise<Served> {
   const logger = recordingLogger();
   const agent = new Agent({ logger, ...options });

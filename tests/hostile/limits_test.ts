@@ -21,6 +21,7 @@ import {
   concat,
   delay,
   helloBytes,
+  type ListenFunction,
   notifyBytes,
   RawPeer,
   selfSignedCertificate,
@@ -29,7 +30,7 @@ import {
   within,
 } from "../adapters/_helpers.ts";
 import { runtimeName } from "../_runtime.ts";
-import { collectUntil, exchange, type Listener, rssMib, serve } from "./_attack.ts";
+import { collectUntil, exchange, rssMib, serve } from "./_attack.ts";
 import { HTTP_REQUEST, TLS_CLIENT_HELLO } from "./_streams.ts";
 
 const runtime = runtimeName();
@@ -359,7 +360,7 @@ test(`${runtime}: handlers that never settle are cut at the deadline, and what t
 
 // agent.listen(), and on Deno the Deno adapter (Deno.listen) too, whose accept() reports such a
 // peer as an error of its own.
-const listeners: Array<[string, Listener | undefined]> = [["agent.listen()", undefined]];
+const listeners: Array<[string, ListenFunction | undefined]> = [["agent.listen()", undefined]];
 if (runtime === "deno") {
   listeners.push(["the Deno adapter", (await import("../../src/adapters/deno.ts")).listen]);
 }
