@@ -19,6 +19,11 @@ interface NodeProcess {
   exit(code?: number): never;
 }
 
+/** The runtime running the benchmark: `"deno"`, `"bun"` or `"node"`. */
+export function benchRuntime(): "deno" | "bun" | "node" {
+  return "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+}
+
 /**
  * Whether the module whose `import.meta` this is was run as the program rather
  * than imported. `import.meta.main` where the runtime has it; Node 20 and 22
@@ -58,8 +63,9 @@ export async function serve(
   register(agent);
   const server = await listen(agent, { hostname, port });
   const pid = deno ? deno.pid : nodeProcess!.pid;
-  const runtime = deno ? "deno" : "Bun" in globalThis ? "bun" : "node";
-  console.log(JSON.stringify({ ready: true, pid, runtime, address: server.address }));
+  console.log(
+    JSON.stringify({ ready: true, pid, runtime: benchRuntime(), address: server.address }),
+  );
 
   const exit = (code: number) => deno ? deno.exit(code) : nodeProcess!.exit(code);
   let stopping = false;

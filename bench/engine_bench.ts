@@ -29,6 +29,7 @@ import { Agent, DataType, silentLogger } from "../mod.ts";
 import { ByteWriter, decodeFrame, FrameFlags, FrameType, writeFrame } from "../src/codec/mod.ts";
 import type { Transport } from "../src/engine/transport.ts";
 import { checkActions, notifyTemplate, type Shape } from "./_shape.ts";
+import { benchRuntime } from "./_serve.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -48,11 +49,7 @@ const SHAPE: Shape = {
 };
 const agentArg = process.argv.indexOf("--agent");
 const AGENT_FILE = agentArg >= 0 ? process.argv[agentArg + 1] : "bench/agent.ts";
-const runtime = (globalThis as { Deno?: unknown }).Deno
-  ? "deno"
-  : (globalThis as { Bun?: unknown }).Bun
-  ? "bun"
-  : "node";
+const runtime = benchRuntime();
 
 /** Stops the benchmark without a figure. */
 function fail(reason: string): never {

@@ -6,6 +6,7 @@
 # a time, in one run. For each: VmRSS after 2 s idle, then bench/loadgen.ts (Node 24, from source)
 # against it with --agent-pid (VmRSS at the end of the measured window and the peak, VmHWM), then
 # VmRSS 1 s after the load stopped. Linux only (/proc). Prints a Markdown table.
+# NPM_RSS_KEEP=1 keeps the work directory (the project, the compiled agent, its output).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +23,7 @@ work=$(mktemp -d)
 agents=()
 cleanup() {
   for pid in "${agents[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  [ -n "${NPM_RSS_KEEP:-}" ] || rm -rf "$work"
+  if [ -n "${NPM_RSS_KEEP:-}" ]; then echo "npm_rss: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
